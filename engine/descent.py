@@ -1,0 +1,576 @@
+"""Run optimizers on a 2-D loss surface, every run of every optimizer in one batch.
+
+One call advances B independent trajectories x_t ∈ R² (the batch axis B concatenates the
+groups of ``runs``; each group has its own optimizer and its own slice of the batch)::
+
+    g_t      = ∇f(x_t) + σ·ξ_t,          ξ_t ~ N(0, I₂) drawn from default_rng(seed)
+    x_{t+1}, s_{t+1} = opt.step(x_t, g_t, s_t, lr_scale=η(t))      (η = schedule, else 1)
+
+for t = 0 … T−1, and records x_t, f(x_t), g_t, the step x_{t+1} − x_t, the NAG look-ahead
+point and (``record="full"``) the optimizer state and per-coordinate effective step size.
+
+A run *diverges* at the first step index t whose iterate x_t is NaN/±inf or runs away
+(|x| or |y| > ``1e6 + 1e3·span`` of the surface domain), or whose loss is not finite or
+|f| > 1e12, or whose gradient is not finite or any |∂f| > 1e12.  From then on the run is
+frozen at its last finite point (rows repeat, steps are 0) and flagged; the other runs go
+on.  Nothing non-finite is ever returned, and no floating-point warning escapes.
+
+Sweeps (learning rate × momentum grids, basin-of-attraction maps over start points) are the
+same call with a larger batch: :func:`sweep_lr_momentum`, :func:`basin_map`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "MAX_STEPS",
+    "MAX_WORK",
+    "MAX_FULL_BATCH",
+    "MAX_PATH_WORK",
+    "LOSS_BOUND",
+    "GRAD_BOUND",
+    "Run",
+    "DescentResult",
+    "SweepResult",
+    "BasinMap",
+    "run",
+    "position_bound",
+    "sweep_lr_momentum",
+    "basin_map",
+]
+
+MAX_STEPS = 5000  # steps per call
+MAX_WORK = 20_000_000  # B · steps per call: bounds the work one request can cause
+MAX_FULL_BATCH = 64  # record="full" keeps the whole optimizer state of every run
+MAX_PATH_WORK = 2_000_000  # B · (steps+1) for record="path" (~150 MB of float64 rows)
+LOSS_BOUND = 1e12  # |f| beyond this counts as running away
+GRAD_BOUND = 1e12  # |∂f| beyond this counts as running away (keeps squared sums finite)
+RECORD_MODES = ("full", "path", "final")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One group of trajectories: an optimizer (from ``optimizers.make``) and its start points.
+
+    ``starts`` is one point ``(x, y)`` or an ``(n, 2)`` array.  The optimizer's
+    hyper-parameters may be arrays of shape ``(n, 1)`` (one value per run, for sweeps); a
+    single start is then repeated n times.
+    """
+
+    optimizer: Any
+    starts: Any
+    label: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class DescentResult:
+    """Recorded trajectories of a batched descent (T steps, B runs).
+
+    Row index t is the iterate index: ``path[t]`` = x_t, ``loss[t]`` = f(x_t),
+    ``grad[t]`` = g_t, the gradient used by step t (including noise; ``grad[T]`` is the
+    noise-free gradient at the final point), ``step[t]`` = x_{t+1} − x_t,
+    ``lookahead[t]`` = ``opt.lookahead(x_t, s_t)`` (x_t − lr·μ·buf_t for NAG, else x_t).
+
+    ``record="full"``: all of the above with T+1 rows (T for ``step``), plus ``state`` — a
+    tuple with one dict per group, field -> array (T+1, n, …), row t = state s_t after step
+    t−1 (row 0 = init state) — and ``effective_lr``, a tuple of (T+1, n, 2) arrays,
+    ``opt.effective_lr(s_t)`` (without the schedule multiplier; non-finite values of the
+    init row, e.g. Adam's undefined bias correction at t=0, are reported as 0).
+    ``record="path"``: the same without ``state``/``effective_lr`` (empty tuples).
+    ``record="final"``: ``path``, ``grad`` and ``lookahead`` hold only the final row
+    (1, B, 2), ``step`` is empty (0, B, 2); ``loss`` keeps every row (T+1, B) because
+    :meth:`steps_to_tolerance` needs the loss curve.  Index ``[-1]`` is the final row in
+    every mode.
+
+    ``lr_multiplier[t]`` = η(t) used by step t.  ``diverged[b]`` tells whether run b
+    diverged, ``diverged_at[b]`` the first iterate index that was invalid (−1 if none);
+    rows from there on repeat the last finite values.  ``labels``/``group`` map batch
+    columns to the ``runs`` they came from.
+    """
+
+    path: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    step: np.ndarray
+    lookahead: np.ndarray
+    state: tuple
+    effective_lr: tuple
+    lr_multiplier: np.ndarray
+    diverged: np.ndarray
+    diverged_at: np.ndarray
+    labels: np.ndarray
+    group: np.ndarray
+    steps: int
+    record: str
+
+    @property
+    def final_position(self) -> np.ndarray:
+        """(B, 2): the last finite iterate of every run."""
+        return self.path[-1]
+
+    @property
+    def final_loss(self) -> np.ndarray:
+        """(B,): f at :attr:`final_position`."""
+        return self.loss[-1]
+
+    @property
+    def n_valid(self) -> np.ndarray:
+        """(B,): number of valid leading rows: ``diverged_at`` if diverged, else T+1."""
+        return np.where(self.diverged, self.diverged_at, self.steps + 1)
+
+    def steps_to_tolerance(self, tol: float, target_f: float) -> np.ndarray:
+        """(B,) int: the first t with f(x_t) ≤ target_f + tol, −1 if never or if diverged."""
+        hit = self.loss <= target_f + tol
+        first = np.argmax(hit, axis=0)
+        reached = hit.any(axis=0) & ~self.diverged
+        return np.where(reached, first, -1).astype(np.int64)
+
+
+def position_bound(surface) -> float:
+    """|x| or |y| beyond ``1e6 + 1e3 · span`` (span = wider side of the domain) is a runaway."""
+    (xmin, xmax), (ymin, ymax) = surface.domain
+    span = max(float(xmax) - float(xmin), float(ymax) - float(ymin))
+    return 1e6 + 1e3 * span
+
+
+def _group_starts(item: Run) -> np.ndarray:
+    """The (n, 2) start array of one group; a single start is repeated to the hyper size."""
+    starts = np.asarray(item.starts, dtype=np.float64)
+    if starts.ndim == 1:
+        starts = starts.reshape(1, -1)
+    if starts.ndim != 2 or starts.shape[1] != 2 or starts.shape[0] == 0:
+        raise ValueError(
+            f"starts of run {item.label!r} must be (x, y) or an (n, 2) array, "
+            f"got shape {np.shape(item.starts)}"
+        )
+    if not np.isfinite(starts).all():
+        raise ValueError(f"starts of run {item.label!r} must be finite numbers")
+    sizes = {
+        int(np.shape(v)[0])
+        for v in getattr(item.optimizer, "hyper", {}).values()
+        if np.ndim(v) == 2 and np.shape(v)[0] > 1
+    }
+    if len(sizes) > 1:
+        raise ValueError(f"hyper-parameter arrays of run {item.label!r} differ in length: {sizes}")
+    if sizes:
+        (n,) = sizes
+        if starts.shape[0] == 1:
+            starts = np.repeat(starts, n, axis=0)
+        elif starts.shape[0] != n:
+            raise ValueError(
+                f"run {item.label!r} has {starts.shape[0]} starts but hyper-parameter "
+                f"arrays of length {n}"
+            )
+    return starts
+
+
+def _schedule_multipliers(schedule: Callable | None, steps: int) -> np.ndarray:
+    """η(t) for t = 0 … T−1 (all ones without a schedule); must be finite and ≥ 0."""
+    if schedule is None:
+        return np.ones(steps)
+    mult = np.array([float(schedule(t)) for t in range(steps)], dtype=np.float64)
+    if not (np.isfinite(mult).all() and (mult >= 0).all()):
+        raise ValueError("the learning-rate schedule must give finite multipliers >= 0")
+    return mult
+
+
+def _clean(values: np.ndarray, bound: float) -> np.ndarray:
+    """Finite copy for runs that start invalid: NaN -> 0, ±inf and beyond -> ±bound."""
+    return np.clip(np.nan_to_num(values, nan=0.0, posinf=bound, neginf=-bound), -bound, bound)
+
+
+def run(
+    surface,
+    runs: Sequence[Run],
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Callable | None = None,
+    record: str = "full",
+) -> DescentResult:
+    """Descend ``surface`` with every group of ``runs`` for ``steps`` steps, all batched.
+
+    Per step t (vectorized over the batch, one Python iteration per group):
+    g_t = ∇f(x_t) + noise·ξ_t (ξ_t ~ N(0, I₂), ``numpy.random.default_rng(seed)``, drawn
+    for the whole batch every step, so a run's noise does not depend on the others'
+    fate), x_{t+1}, s_{t+1} = opt.step(x_t, g_t, s_t, lr_scale=schedule(t)).  See the
+    module docstring for the divergence rule and :class:`DescentResult` for the record.
+
+    Bounds: ``steps`` ≤ 5000, B·steps ≤ 20,000,000, record="full" needs B ≤ 64 and
+    record="path" B·(steps+1) ≤ 2,000,000; otherwise ``ValueError``.
+    """
+    if record not in RECORD_MODES:
+        raise ValueError(f"record must be one of {RECORD_MODES}, got {record!r}")
+    if isinstance(steps, bool) or int(steps) != steps or not 0 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be an integer in [0, {MAX_STEPS}], got {steps!r}")
+    steps = int(steps)
+    noise = float(noise)
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    runs = list(runs)
+    if not runs:
+        raise ValueError("runs must contain at least one Run")
+    starts = [_group_starts(item) for item in runs]
+    sizes = [s.shape[0] for s in starts]
+    batch = sum(sizes)
+    if batch * steps > MAX_WORK:
+        raise ValueError(
+            f"too much work: {batch} runs x {steps} steps = {batch * steps:,} > {MAX_WORK:,}; "
+            "use fewer runs or fewer steps"
+        )
+    if record == "full" and batch > MAX_FULL_BATCH:
+        raise ValueError(
+            f'record="full" keeps every optimizer state and allows at most {MAX_FULL_BATCH} '
+            f'runs, got {batch}; use record="path" or "final"'
+        )
+    if record == "path" and batch * (steps + 1) > MAX_PATH_WORK:
+        raise ValueError(
+            f'record="path" allows runs x (steps+1) <= {MAX_PATH_WORK:,}, got '
+            f'{batch * (steps + 1):,}; use record="final" or fewer runs/steps'
+        )
+    multipliers = _schedule_multipliers(schedule, steps)
+    slices = []
+    offset = 0
+    for n in sizes:
+        slices.append(slice(offset, offset + n))
+        offset += n
+    labels = np.repeat(np.array([item.label for item in runs], dtype=object), sizes)
+    group = np.repeat(np.arange(len(runs)), sizes)
+    with np.errstate(all="ignore"):
+        return _descend(
+            surface, runs, starts, slices, steps, noise, seed, multipliers, record,
+            labels, group,
+        )
+
+
+def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, record,
+             labels, group) -> DescentResult:
+    """The stepping loop of :func:`run` (called inside ``np.errstate(all="ignore")``)."""
+    opts = [item.optimizer for item in runs]
+    batch = slices[-1].stop
+    full = record == "full"
+    keep_rows = record in ("full", "path")
+    pos_bound = position_bound(surface)
+    rng = np.random.default_rng(seed) if noise > 0 else None
+
+    params = np.concatenate(starts, axis=0)
+    states = [opt.init(params[sl]) for opt, sl in zip(opts, slices, strict=True)]
+    loss = np.asarray(surface.f(params), dtype=np.float64).reshape(batch)
+    grad = np.asarray(surface.grad(params), dtype=np.float64).reshape(batch, 2)
+
+    # A start can already be invalid (e.g. log(x) at x < 0): it is frozen at step 0.
+    alive = (np.abs(loss) <= LOSS_BOUND) & (np.abs(grad) <= GRAD_BOUND).all(axis=1)
+    diverged_at = np.where(alive, -1, 0).astype(np.int64)
+    if not alive.all():
+        loss = _clean(loss, LOSS_BOUND)
+        grad = _clean(grad, GRAD_BOUND)
+        grad[~alive] = 0.0
+
+    loss_rows = np.empty((steps + 1, batch))
+    loss_rows[0] = loss
+    if keep_rows:
+        path_rows = np.empty((steps + 1, batch, 2))
+        grad_rows = np.empty((steps + 1, batch, 2))
+        look_rows = np.empty((steps + 1, batch, 2))
+        path_rows[0] = params
+    if full:
+        state_rows = [
+            {name: np.empty((steps + 1,) + np.shape(value)) for name, value in _fields(s).items()}
+            for s in states
+        ]
+        elr_rows = [np.empty((steps + 1, sl.stop - sl.start, 2)) for sl in slices]
+        _record_state(0, opts, slices, params, states, state_rows, elr_rows, 1.0)
+    if keep_rows:
+        _lookahead_into(look_rows[0], opts, slices, params, states, _scale_at(multipliers, 0))
+
+    new_params = np.empty_like(params)
+    used_grad = last_used_grad = grad
+    for t in range(steps):
+        used_grad = grad + noise * rng.standard_normal((batch, 2)) if rng is not None else grad
+        if not alive.all():
+            # a frozen run keeps repeating the last gradient it used
+            used_grad = np.where(alive[:, None], used_grad, last_used_grad)
+        last_used_grad = used_grad
+        if keep_rows:
+            grad_rows[t] = used_grad
+        scale = multipliers[t]
+        new_states = []
+        for opt, sl, s in zip(opts, slices, states, strict=True):
+            p, s2 = opt.step(params[sl], used_grad[sl], s, lr_scale=scale)
+            new_params[sl] = p
+            new_states.append(s2)
+
+        bad = ~(np.abs(new_params) <= pos_bound).all(axis=1)  # NaN compares False
+        if bad.any():
+            new_params[bad] = params[bad]  # never evaluate the surface at inf/NaN
+        new_loss = np.asarray(surface.f(new_params), dtype=np.float64).reshape(batch)
+        new_grad = np.asarray(surface.grad(new_params), dtype=np.float64).reshape(batch, 2)
+        bad |= ~(np.abs(new_loss) <= LOSS_BOUND)
+        bad |= ~(np.abs(new_grad) <= GRAD_BOUND).all(axis=1)
+        newly = bad & alive
+        if newly.any():
+            diverged_at[newly] = t + 1
+            alive &= ~newly
+        if not alive.all():
+            dead = ~alive
+            new_params[dead] = params[dead]
+            new_loss[dead] = loss[dead]
+            new_grad[dead] = grad[dead]
+            new_states = [
+                _freeze(s2, s, dead[sl])
+                for s2, s, sl in zip(new_states, states, slices, strict=True)
+            ]
+        params, new_params = new_params, params
+        loss, grad, states = new_loss, new_grad, new_states
+        loss_rows[t + 1] = loss
+        if keep_rows:
+            path_rows[t + 1] = params
+            _lookahead_into(look_rows[t + 1], opts, slices, params, states,
+                            _scale_at(multipliers, t + 1))
+        if full:
+            _record_state(t + 1, opts, slices, params, states, state_rows, elr_rows, scale)
+
+    # the gradient row at the final point: noise-free, or the held one for frozen runs
+    final_grad = grad if alive.all() else np.where(alive[:, None], grad, used_grad)
+    if keep_rows:
+        grad_rows[steps] = final_grad
+        step_rows = np.diff(path_rows, axis=0)
+    else:
+        path_rows = params[None].copy()
+        grad_rows = final_grad[None].copy()
+        look_rows = np.empty((1, batch, 2))
+        _lookahead_into(look_rows[0], opts, slices, params, states,
+                        _scale_at(multipliers, steps))
+        step_rows = np.empty((0, batch, 2))
+    return DescentResult(
+        path=path_rows,
+        loss=loss_rows,
+        grad=grad_rows,
+        step=step_rows,
+        lookahead=look_rows,
+        state=tuple(state_rows) if full else (),
+        effective_lr=tuple(elr_rows) if full else (),
+        lr_multiplier=multipliers,
+        diverged=diverged_at >= 0,
+        diverged_at=diverged_at,
+        labels=labels,
+        group=group,
+        steps=steps,
+        record=record,
+    )
+
+
+def _scale_at(multipliers: np.ndarray, t: int) -> float:
+    """η(t) for the look-ahead of row t; the last multiplier for the final row (1 if T=0)."""
+    if multipliers.size == 0:
+        return 1.0
+    return float(multipliers[min(t, multipliers.size - 1)])
+
+
+def _fields(state) -> dict:
+    """Field name -> array of an optimizer state NamedTuple (empty for a stateless rule)."""
+    return state._asdict() if hasattr(state, "_asdict") else {}
+
+
+def _record_state(row, opts, slices, params, states, state_rows, elr_rows, scale) -> None:
+    """Copy s_t and opt.effective_lr(s_t) (times the schedule multiplier ``scale``) of every
+    group into row ``row`` of the record.
+
+    A non-finite effective step size (Adam's bias correction 1 − β₂⁰ = 0 in the init state,
+    kept by a run frozen before its first step) is reported as 0.
+    """
+    for opt, sl, s, fields, elr in zip(opts, slices, states, state_rows, elr_rows, strict=True):
+        for name, value in _fields(s).items():
+            fields[name][row] = value
+        size = (sl.stop - sl.start, 2)
+        elr[row] = np.broadcast_to(opt.effective_lr(s, lr_scale=scale, like=params[sl]), size)
+        np.nan_to_num(elr[row], copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _freeze(new_state, old_state, dead: np.ndarray):
+    """State NamedTuple with the rows of frozen runs kept at their old values."""
+    if not dead.any():
+        return new_state
+    return type(new_state)(
+        *(np.where(dead.reshape((-1,) + (1,) * (np.ndim(n) - 1)), o, n)
+          for n, o in zip(new_state, old_state, strict=True))
+    )
+
+
+def _lookahead_into(out, opts, slices, params, states, scale) -> None:
+    """Write opt.lookahead(x_t, s_t) per group into ``out``; non-finite rows -> x_t."""
+    for opt, sl, s in zip(opts, slices, states, strict=True):
+        out[sl] = opt.lookahead(params[sl], s, lr_scale=scale)
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        out[bad] = params[bad]
+
+
+# ---------------------------------------------------------------------------------------
+# Sweeps: thin wrappers over run()
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """Grids (len(momenta), len(lrs)) of a learning-rate × momentum sweep.
+
+    ``final_loss[i, j]`` = f at the last finite iterate of the run with
+    lr = lrs[j] and ``momentum_name`` = momenta[i]; ``diverged[i, j]``; ``steps_to_tol[i, j]``
+    = first t with f(x_t) ≤ target_f + tol (−1 if never or diverged).
+    """
+
+    final_loss: np.ndarray
+    diverged: np.ndarray
+    steps_to_tol: np.ndarray
+    lrs: np.ndarray
+    momenta: np.ndarray
+    momentum_name: str
+    target_f: float
+    tol: float
+
+
+def _global_min_f(surface) -> float:
+    """Lowest f among the surface's minima (global ones preferred); 0 if none are listed."""
+    points = list(getattr(surface, "minima", ()) or ())
+    best = [p.f for p in points if p.kind == "global"] or [
+        p.f for p in points if p.kind == "local"
+    ]
+    return float(min(best)) if best else 0.0
+
+
+def _momentum_name(optimizer_key: str) -> str:
+    """The hyper-parameter that plays 'momentum': momentum (momentum, nag) or beta1 (Adam…)."""
+    from engine import optimizers
+
+    names = [h.name for h in optimizers.OPTIMIZERS[optimizer_key].hyper]
+    for name in ("momentum", "beta1"):
+        if name in names:
+            return name
+    raise ValueError(
+        f"optimizer {optimizer_key!r} has no momentum-like hyper-parameter "
+        "(momentum or beta1); sweep one that has"
+    )
+
+
+def sweep_lr_momentum(
+    surface,
+    optimizer_key: str,
+    lrs,
+    momenta,
+    start,
+    steps: int,
+    *,
+    tol: float = 1e-3,
+    target_f: float | None = None,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Callable | None = None,
+    **fixed,
+) -> SweepResult:
+    """Run every (lr, momentum) pair from one start: one batched :func:`run`.
+
+    Batch index b = i·len(lrs) + j holds lr = lrs[j], momentum = momenta[i] (for the Adam
+    family the swept "momentum" is beta1).  ``fixed`` are the other hyper-parameters.
+    ``target_f`` defaults to the lowest listed minimum of the surface.
+    """
+    from engine import optimizers
+
+    lrs = np.asarray(lrs, dtype=np.float64).reshape(-1)
+    momenta = np.asarray(momenta, dtype=np.float64).reshape(-1)
+    if lrs.size == 0 or momenta.size == 0:
+        raise ValueError("lrs and momenta must each hold at least one value")
+    name = _momentum_name(optimizer_key)
+    lr_grid, mom_grid = np.meshgrid(lrs, momenta)  # (len(momenta), len(lrs))
+    hyper = {**fixed, "lr": lr_grid.reshape(-1, 1), name: mom_grid.reshape(-1, 1)}
+    opt = optimizers.make(optimizer_key, **hyper)
+    start = np.asarray(start, dtype=np.float64).reshape(1, 2)
+    starts = np.repeat(start, lr_grid.size, axis=0)
+    result = run(surface, [Run(opt, starts, optimizer_key)], steps, noise=noise, seed=seed,
+                 schedule=schedule, record="final")
+    target = _global_min_f(surface) if target_f is None else float(target_f)
+    shape = lr_grid.shape
+    return SweepResult(
+        final_loss=result.final_loss.reshape(shape).copy(),
+        diverged=result.diverged.reshape(shape),
+        steps_to_tol=result.steps_to_tolerance(tol, target).reshape(shape),
+        lrs=lrs,
+        momenta=momenta,
+        momentum_name=name,
+        target_f=target,
+        tol=float(tol),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class BasinMap:
+    """Basin of attraction on a grid of starts: ``index[i, j]`` for start (xs[j], ys[i]).
+
+    ``index`` = position in ``surface.minima`` of the critical point nearest to the final
+    iterate if it lies within ``radius`` of it, else −1 (also −1 when the run diverged).
+    """
+
+    index: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+    final_position: np.ndarray
+    final_loss: np.ndarray
+    diverged: np.ndarray
+    radius: float
+
+
+def basin_map(
+    surface,
+    optimizer_key: str,
+    hyper: dict,
+    grid_n: int,
+    steps: int,
+    *,
+    radius: float | None = None,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Callable | None = None,
+) -> BasinMap:
+    """Descend from every start of a grid_n × grid_n grid over the domain (one batched run).
+
+    Starts: xs = linspace(xmin, xmax, grid_n), ys = linspace(ymin, ymax, grid_n), batch
+    index b = i·grid_n + j is (xs[j], ys[i]).  ``radius`` defaults to 5 % of the wider
+    side of the domain.
+    """
+    from engine import optimizers
+
+    if isinstance(grid_n, bool) or int(grid_n) != grid_n or not 2 <= grid_n <= 1000:
+        raise ValueError(f"grid_n must be an integer in [2, 1000], got {grid_n!r}")
+    grid_n = int(grid_n)
+    (xmin, xmax), (ymin, ymax) = surface.domain
+    xs = np.linspace(float(xmin), float(xmax), grid_n)
+    ys = np.linspace(float(ymin), float(ymax), grid_n)
+    gx, gy = np.meshgrid(xs, ys)
+    starts = np.stack([gx.reshape(-1), gy.reshape(-1)], axis=1)
+    opt = optimizers.make(optimizer_key, **hyper)
+    result = run(surface, [Run(opt, starts, optimizer_key)], steps, noise=noise, seed=seed,
+                 schedule=schedule, record="final")
+    if radius is None:
+        radius = 0.05 * max(float(xmax) - float(xmin), float(ymax) - float(ymin))
+    final = result.final_position
+    points = np.array([[p.x, p.y] for p in surface.minima], dtype=np.float64).reshape(-1, 2)
+    index = np.full(final.shape[0], -1, dtype=np.int64)
+    if points.shape[0]:
+        dist = np.linalg.norm(final[:, None, :] - points[None, :, :], axis=2)
+        nearest = np.argmin(dist, axis=1)
+        close = dist[np.arange(final.shape[0]), nearest] <= radius
+        index = np.where(close & ~result.diverged, nearest, -1)
+    shape = (grid_n, grid_n)
+    return BasinMap(
+        index=index.reshape(shape),
+        xs=xs,
+        ys=ys,
+        final_position=final.reshape(shape + (2,)),
+        final_loss=result.final_loss.reshape(shape).copy(),
+        diverged=result.diverged.reshape(shape),
+        radius=float(radius),
+    )

@@ -1,0 +1,718 @@
+r"""Small fully connected networks, many at once, with hand-written backpropagation.
+
+A :class:`Network` describes an architecture (layer sizes, hidden activation, output
+function, loss, optional batch normalization). Its parameters are NOT stored in the object:
+they live in a float64 array ``theta`` of shape ``(B, P)`` — B independent networks of P
+parameters each — so the optimizers of :mod:`engine.optimizers` train networks exactly as
+they descend a surface, and one call trains a whole sweep (100 seeds, 20 learning rates...).
+
+Forward pass of layer l (row-vector convention, as Keras and ``y = x @ W + b``)::
+
+    z_l = a_{l-1} W_l + b_l                      pre-activation, (B, n, width_l)
+    u_l = gamma_l * (z_l - mu_l) / sqrt(var_l + eps) + beta_l     (batch norm, optional)
+    a_l = f(u_l)  (hidden)   |   yhat = g(z_L)  (output: sigmoid / softmax / linear)
+    a_l <- a_l * m_l / (1 - p)                   inverted dropout, training only
+
+Loss (Keras convention)::
+
+    J = mean_i loss(yhat_i, y_i) + l1 * sum |W| + l2 * sum W**2
+
+where the sums run over weight matrices only (not biases, not batch-norm gamma/beta);
+bce and mse also average over output units, cce sums over classes.
+
+Backpropagation is the chain rule applied layer by layer from the output back, vectorized
+over the B networks with batched ``matmul`` (no Python loop over networks)::
+
+    dJ/dz_L = (yhat - y) / n        (sigmoid+bce divides by n*K, softmax+cce by n)
+    dJ/dW_l = a_{l-1}^T dJ/dz_l,    dJ/db_l = sum_i dJ/dz_l
+    dJ/da_{l-1} = dJ/dz_l W_l^T,    dJ/du = dJ/da * f'(u) (* dropout mask)
+
+Batch normalization backpropagates through the batch statistics (mu and var depend on every
+sample)::
+
+    dJ/dz = inv_std * (g - mean_i g - xhat * mean_i(g * xhat)),   g = gamma * dJ/du
+
+Parameter layout in theta, layer after layer: ``W_l`` (in*out, row-major), ``b_l`` (out),
+then for hidden layers with batch norm ``gamma_l`` (out), ``beta_l`` (out).
+
+Inference choice: :meth:`Network.predict` never applies dropout, and batch normalization
+uses the statistics of the X it is given, exactly as in training (we keep no running
+averages). For the classroom use — predicting on the training set, or on a grid for a
+decision-boundary map — pass the training points and the grid together, or see
+:meth:`Network.predict` ``reference`` to take the statistics from the training set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+BN_EPS = 1e-5
+LEAKY_SLOPE = 0.01
+
+
+# --------------------------------------------------------------------------- registries
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden-layer activation f with its derivative.
+
+    ``grad_from(z, a)`` returns f'(z) using the already computed a = f(z) where that is
+    cheaper (sigmoid: a(1-a), tanh: 1-a^2).
+    """
+
+    key: str
+    title: str
+    f: Callable[[np.ndarray], np.ndarray]
+    grad_from: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    latex: str
+    derivative_latex: str
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        """f'(z)."""
+        z = np.asarray(z, dtype=float)
+        return self.grad_from(z, self.f(z))
+
+
+def _sigmoid(z):
+    # 0.5 (1 + tanh(z/2)) equals 1/(1+e^{-z}) and never overflows.
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _ones_like(z, a):
+    return np.ones_like(z)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": Activation(
+        "sigmoid", "Sigmoid", _sigmoid, lambda z, a: a * (1.0 - a),
+        r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))"),
+    "tanh": Activation(
+        "tanh", "tanh", np.tanh, lambda z, a: 1.0 - a * a,
+        r"\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}", r"\tanh'(z) = 1 - \tanh^2(z)"),
+    "relu": Activation(
+        "relu", "ReLU", lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(float),
+        r"\mathrm{ReLU}(z) = \max(0, z)",
+        r"\mathrm{ReLU}'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}"),
+    "leaky_relu": Activation(
+        "leaky_relu", "Leaky ReLU",
+        lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+        lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE),
+        r"\mathrm{LeakyReLU}(z) = \begin{cases} z & z > 0 \\ 0.01\,z & z \le 0 \end{cases}",
+        r"\mathrm{LeakyReLU}'(z) = \begin{cases} 1 & z > 0 \\ 0.01 & z \le 0 \end{cases}"),
+    "linear": Activation(
+        "linear", "Linear (identity)", lambda z: z, _ones_like,
+        r"f(z) = z", r"f'(z) = 1"),
+}
+
+
+@dataclass(frozen=True)
+class Output:
+    """Output function g applied to the last layer's logits z (along the last axis)."""
+
+    key: str
+    title: str
+    f: Callable[[np.ndarray], np.ndarray]
+    latex: str
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))  # shift: exp never overflows
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+OUTPUTS: dict[str, Output] = {
+    "sigmoid": Output("sigmoid", "Sigmoid", _sigmoid, r"\hat y = \sigma(z)"),
+    "softmax": Output("softmax", "Softmax", _softmax,
+                      r"\hat y_k = \frac{e^{z_k}}{\sum_j e^{z_j}}"),
+    "linear": Output("linear", "Linear", lambda z: z, r"\hat y = z"),
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    key: str
+    title: str
+    latex: str
+    needs_probabilities: bool
+
+
+LOSSES: dict[str, Loss] = {
+    "bce": Loss("bce", "Binary cross-entropy",
+                r"J = -\frac{1}{nK}\sum_{i,k} \left[y_{ik}\log \hat y_{ik}"
+                r" + (1 - y_{ik})\log(1 - \hat y_{ik})\right]", True),
+    "cce": Loss("cce", "Categorical cross-entropy",
+                r"J = -\frac{1}{n}\sum_{i}\sum_{k} y_{ik}\log \hat y_{ik}", True),
+    "mse": Loss("mse", "Mean squared error",
+                r"J = \frac{1}{nK}\sum_{i,k} (\hat y_{ik} - y_{ik})^2", False),
+}
+
+# (output, loss) pairs whose gradient w.r.t. the logits is simply (yhat - y) / n.
+SENSIBLE_PAIRS: list[tuple[str, str]] = [("sigmoid", "bce"), ("softmax", "cce"),
+                                         ("linear", "mse")]
+
+INIT_SCHEMES = ("xavier", "he", "normal", "zeros")
+
+REGULARIZATION_LATEX = r"J_{\mathrm{reg}} = J + \lambda_1 \sum |W| + \lambda_2 \sum W^2"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _per_network(value, n_networks: int, name: str) -> np.ndarray:
+    """A scalar, a (B,) array or an array broadcastable to (B, 1) -> float64 array (B,)."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        return np.full(n_networks, float(arr))
+    if arr.shape == (n_networks,):
+        return arr.copy()
+    try:
+        return np.broadcast_to(arr, (n_networks, 1))[:, 0].copy()
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a scalar or broadcast against (B, 1) with B={n_networks}; "
+            f"got shape {arr.shape}") from None
+
+
+class _LayerCache(NamedTuple):
+    u: np.ndarray           # activation input (after batch norm when on)
+    a: np.ndarray           # f(u), before dropout
+    mask: np.ndarray | None  # inverted-dropout multiplier (0 or 1/(1-p)), or None
+    xhat: np.ndarray | None  # batch-normalized z
+    inv_std: np.ndarray | None
+    out: np.ndarray         # what the layer feeds forward: a, times the mask if any
+
+
+@dataclass(frozen=True)
+class _Slot:
+    W: slice
+    b: slice
+    gamma: slice | None
+    beta: slice | None
+    n_in: int
+    n_out: int
+
+
+# --------------------------------------------------------------------------- network
+
+
+@dataclass(frozen=True)
+class Network:
+    """Architecture of a fully connected network; parameters live in theta (B, P).
+
+    ``sizes=(2, 4, 1)``: 2 inputs, one hidden layer of 4 units, 1 output.
+    ``sizes=(2, 1)``: no hidden layer — a single perceptron (logistic regression).
+    """
+
+    sizes: tuple[int, ...] = (2, 4, 1)
+    activation: str = "tanh"
+    output: str = "sigmoid"
+    loss: str = "bce"
+    batch_norm: bool = False
+    _slots: tuple[_Slot, ...] = field(init=False, repr=False, compare=False)
+    n_params: int = field(init=False, compare=False)
+
+    def __post_init__(self):
+        sizes = tuple(int(s) for s in self.sizes)
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must list >= 2 positive layer widths, got {self.sizes}")
+        for name, reg in (("activation", ACTIVATIONS), ("output", OUTPUTS), ("loss", LOSSES)):
+            if getattr(self, name) not in reg:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; "
+                                 f"choose one of {', '.join(reg)}")
+        if LOSSES[self.loss].needs_probabilities and self.output == "linear":
+            raise ValueError(f"loss {self.loss!r} needs probabilities: use output 'sigmoid' "
+                             "or 'softmax', or loss 'mse' with a linear output")
+        if self.output == "softmax" and sizes[-1] < 2:
+            raise ValueError("softmax output needs >= 2 output units (one per class)")
+        if self.loss == "cce" and sizes[-1] < 2:
+            raise ValueError("cce needs >= 2 output units (one per class); "
+                             "for two classes with one output use bce")
+        object.__setattr__(self, "sizes", sizes)
+        slots, pos = [], 0
+        n_layers = len(sizes) - 1
+        for layer in range(n_layers):
+            n_in, n_out = sizes[layer], sizes[layer + 1]
+            w = slice(pos, pos + n_in * n_out)
+            pos = w.stop
+            b = slice(pos, pos + n_out)
+            pos = b.stop
+            gamma = beta = None
+            if self.batch_norm and layer < n_layers - 1:
+                gamma = slice(pos, pos + n_out)
+                beta = slice(pos + n_out, pos + 2 * n_out)
+                pos += 2 * n_out
+            slots.append(_Slot(w, b, gamma, beta, n_in, n_out))
+        object.__setattr__(self, "_slots", tuple(slots))
+        object.__setattr__(self, "n_params", pos)
+
+    # ---- structure
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers (hidden layers + output layer)."""
+        return len(self.sizes) - 1
+
+    @property
+    def n_hidden(self) -> int:
+        return len(self.sizes) - 2
+
+    def param_names(self) -> list[str]:
+        """Human-readable name of every entry of theta, e.g. 'W1[0,2]', 'b2[0]', 'gamma1[3]'."""
+        names = []
+        for layer, s in enumerate(self._slots, start=1):
+            names += [f"W{layer}[{i},{j}]" for i in range(s.n_in) for j in range(s.n_out)]
+            names += [f"b{layer}[{j}]" for j in range(s.n_out)]
+            if s.gamma is not None:
+                names += [f"gamma{layer}[{j}]" for j in range(s.n_out)]
+                names += [f"beta{layer}[{j}]" for j in range(s.n_out)]
+        return names
+
+    def weight_mask(self) -> np.ndarray:
+        """Boolean (P,): True where theta holds a weight (the entries L1/L2 penalize)."""
+        mask = np.zeros(self.n_params, dtype=bool)
+        for s in self._slots:
+            mask[s.W] = True
+        return mask
+
+    def _check_theta(self, theta) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim == 1:
+            theta = theta[None, :]
+        if theta.ndim != 2 or theta.shape[1] != self.n_params:
+            raise ValueError(f"theta must have shape (B, {self.n_params}) for sizes "
+                             f"{self.sizes}; got {theta.shape}")
+        return theta
+
+    def unpack(self, theta) -> list[tuple[np.ndarray, np.ndarray]]:
+        """theta (B, P) -> [(W (B, in, out), b (B, out)), ...] per layer (read-only views)."""
+        theta = self._check_theta(theta)
+        B = theta.shape[0]
+        out = []
+        for s in self._slots:
+            W = theta[:, s.W].reshape(B, s.n_in, s.n_out)
+            b = theta[:, s.b]
+            W.flags.writeable = False  # views into theta: never edit through them
+            b.flags.writeable = False
+            out.append((W, b))
+        return out
+
+    def unpack_bn(self, theta) -> list[tuple[np.ndarray, np.ndarray]]:
+        """theta -> [(gamma (B, width), beta (B, width)), ...] per hidden layer ([] if no BN)."""
+        theta = self._check_theta(theta)
+        return [(theta[:, s.gamma], theta[:, s.beta]) for s in self._slots
+                if s.gamma is not None]
+
+    def pack(self, weights, bn=None) -> np.ndarray:
+        """Inverse of :meth:`unpack` (and :meth:`unpack_bn`): per-layer arrays -> theta."""
+        B = np.asarray(weights[0][0]).shape[0]
+        theta = np.empty((B, self.n_params))
+        for s, (W, b) in zip(self._slots, weights, strict=True):
+            theta[:, s.W] = np.asarray(W, dtype=float).reshape(B, -1)
+            theta[:, s.b] = b
+        hidden = [s for s in self._slots if s.gamma is not None]
+        if hidden:
+            if bn is None:
+                raise ValueError("this network has batch norm: pass bn=[(gamma, beta), ...]")
+            for s, (gamma, beta) in zip(hidden, bn, strict=True):
+                theta[:, s.gamma] = gamma
+                theta[:, s.beta] = beta
+        return theta
+
+    # ---- initialization
+
+    def init(self, n_networks: int = 1, scheme: str = "xavier", seed: int = 0,
+             std: float = 0.1) -> np.ndarray:
+        """Initial theta (B, P).
+
+        Weights ~ N(0, s^2) with s = sqrt(1/fan_in) (xavier, the normal variant used by the
+        study notes), sqrt(2/fan_in) (he), ``std`` (normal) or 0 (zeros: every hidden unit
+        stays identical — the symmetry problem). Biases 0, batch-norm gamma 1 and beta 0.
+        The same seed gives the same weights, and network i does not depend on B (the
+        normal draws fill theta row by row), so a run of 10 networks equals the first 10
+        of a run of 100.
+        """
+        if scheme not in INIT_SCHEMES:
+            raise ValueError(f"unknown init scheme {scheme!r}; choose one of "
+                             f"{', '.join(INIT_SCHEMES)}")
+        n_networks = int(n_networks)
+        if n_networks < 1:
+            raise ValueError(f"n_networks must be >= 1, got {n_networks}")
+        if scheme == "normal" and not (np.isfinite(std) and std >= 0):
+            raise ValueError(f"std must be a finite number >= 0, got {std}")
+        scale = np.zeros(self.n_params)
+        for s in self._slots:
+            scale[s.W] = {"xavier": np.sqrt(1.0 / s.n_in), "he": np.sqrt(2.0 / s.n_in),
+                          "normal": float(std), "zeros": 0.0}[scheme]
+        theta = np.random.default_rng(seed).standard_normal((n_networks, self.n_params))
+        theta *= scale
+        for s in self._slots:
+            if s.gamma is not None:
+                theta[:, s.gamma] = 1.0
+        return theta
+
+    # ---- data checks
+
+    def _check_X(self, X, B: int) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        n_in = self.sizes[0]
+        if X.ndim == 1 and n_in == 1:
+            X = X[:, None]
+        ok = (X.ndim == 2 and X.shape[1] == n_in) or (
+            X.ndim == 3 and X.shape[0] == B and X.shape[2] == n_in)
+        if not ok or X.shape[-2] == 0:
+            raise ValueError(f"X must have shape (n, {n_in}) shared by all networks or "
+                             f"({B}, n, {n_in}); got {X.shape}")
+        return X
+
+    def _check_Y(self, Y, B: int, n: int) -> np.ndarray:
+        Y = np.asarray(Y, dtype=float)
+        K = self.sizes[-1]
+        if Y.ndim == 1 and K == 1:
+            Y = Y[:, None]
+        ok = (Y.ndim == 2 and Y.shape == (n, K)) or (Y.ndim == 3 and Y.shape == (B, n, K))
+        if not ok:
+            hint = " (cce needs one-hot targets: datasets.one_hot(y, k))" if K > 1 else ""
+            raise ValueError(f"Y must have shape ({n}, {K}) or ({B}, {n}, {K}); "
+                             f"got {Y.shape}{hint}")
+        return Y
+
+    # ---- forward
+
+    def _forward(self, theta, X, dropout, rng):
+        """Logits (B, n, K) and the per-hidden-layer caches needed by backprop."""
+        B = theta.shape[0]
+        act = ACTIVATIONS[self.activation]
+        p = None
+        if np.any(np.asarray(dropout) != 0):
+            p = _per_network(dropout, B, "dropout")
+            if np.any((p < 0) | (p >= 1)) or not np.all(np.isfinite(p)):
+                raise ValueError("dropout must be in [0, 1)")
+            if rng is None:
+                raise ValueError("dropout > 0 needs rng (a numpy Generator) for the masks")
+            p = p[:, None, None]
+        caches = []
+        a = X
+        last = self.n_layers - 1
+        for layer, s in enumerate(self._slots):
+            W = theta[:, s.W].reshape(B, s.n_in, s.n_out)
+            z = a @ W + theta[:, None, s.b]
+            if layer == last:
+                return z, caches
+            xhat = inv_std = None
+            if s.gamma is not None:
+                centered = z - z.mean(axis=1, keepdims=True)
+                inv_std = 1.0 / np.sqrt((centered * centered).mean(axis=1, keepdims=True)
+                                        + BN_EPS)
+                xhat = centered * inv_std
+                u = theta[:, None, s.gamma] * xhat + theta[:, None, s.beta]
+            else:
+                u = z
+            h = act.f(u)
+            mask = None
+            if p is not None:
+                mask = (rng.random(h.shape) >= p) / (1.0 - p)
+            a = h if mask is None else h * mask
+            caches.append(_LayerCache(u, h, mask, xhat, inv_std, a))
+        raise AssertionError("unreachable")
+
+    def forward(self, theta, X, return_hidden: bool = True):
+        """Inference forward pass.
+
+        Returns ``(output (B, n, K), hidden)`` where ``hidden`` lists each hidden layer's
+        activations a_l (B, n, width_l) — one small map per neuron when X is a grid — or,
+        with ``return_hidden=False``, only the output.
+        """
+        theta = self._check_theta(theta)
+        X = self._check_X(X, theta.shape[0])
+        z, caches = self._forward(theta, X, 0.0, None)
+        out = OUTPUTS[self.output].f(z)
+        if not return_hidden:
+            return out
+        return out, [c.a for c in caches]
+
+    def predict(self, theta, X) -> np.ndarray:
+        """Output yhat (B, n, K): probabilities for sigmoid/softmax, values for linear.
+
+        No dropout. Batch norm (when on) normalizes with the mean and variance of this X —
+        the same batch-statistics rule as training; we keep no running averages.
+        """
+        return self.forward(theta, X, return_hidden=False)
+
+    # ---- loss
+
+    def _data_loss(self, z, Y, want_grad: bool):
+        """Mean data loss per network (B,) and dJ/dz (B, n, K), computed from logits."""
+        n, K = z.shape[1], z.shape[2]
+        pair = (self.output, self.loss)
+        grad = None
+        if pair == ("sigmoid", "bce"):
+            # -[y log s + (1-y) log(1-s)] = softplus(z) - y z ; d/dz = s - y
+            loss = (np.logaddexp(0.0, z) - Y * z).mean(axis=(1, 2))
+            if want_grad:
+                grad = (_sigmoid(z) - Y) / (n * K)
+            return loss, grad
+        if pair == ("softmax", "cce"):
+            shifted = z - z.max(axis=-1, keepdims=True)
+            log_sum = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+            log_p = shifted - log_sum
+            loss = -(Y * log_p).sum(axis=2).mean(axis=1)
+            if want_grad:
+                grad = (np.exp(log_p) * Y.sum(axis=-1, keepdims=True) - Y) / n
+            return loss, grad
+        if pair == ("sigmoid", "cce"):
+            # -y log s(z), log s(z) = -softplus(-z); d/dz = -y (1 - s)
+            loss = (Y * np.logaddexp(0.0, -z)).sum(axis=2).mean(axis=1)
+            if want_grad:
+                grad = -Y * _sigmoid(-z) / n
+            return loss, grad
+        yhat = OUTPUTS[self.output].f(z)
+        if self.loss == "mse":
+            resid = yhat - Y
+            loss = (resid * resid).mean(axis=(1, 2))
+            g_out = 2.0 * resid / (n * K) if want_grad else None
+        else:  # softmax + bce: probabilities, not a fused pair
+            log_p = z - z.max(axis=-1, keepdims=True)
+            log_p = log_p - np.log(np.exp(log_p).sum(axis=-1, keepdims=True))
+            log_q = np.log1p(-yhat)
+            loss = -(Y * log_p + (1.0 - Y) * log_q).mean(axis=(1, 2))
+            g_out = ((1.0 - Y) / (1.0 - yhat) - Y / yhat) / (n * K) if want_grad else None
+        if want_grad:
+            if self.output == "sigmoid":
+                grad = g_out * yhat * (1.0 - yhat)
+            elif self.output == "softmax":
+                grad = yhat * (g_out - (g_out * yhat).sum(axis=-1, keepdims=True))
+            else:
+                grad = g_out
+        return loss, grad
+
+    def _penalty(self, theta, l1, l2):
+        B = theta.shape[0]
+        l1 = _per_network(l1, B, "l1")
+        l2 = _per_network(l2, B, "l2")
+        use_l1, use_l2 = bool(np.any(l1 != 0)), bool(np.any(l2 != 0))
+        total = np.zeros(B)
+        if use_l1 or use_l2:
+            for s in self._slots:
+                W = theta[:, s.W]
+                if use_l1:
+                    total += l1 * np.abs(W).sum(axis=1)
+                if use_l2:
+                    total += l2 * (W * W).sum(axis=1)
+        return total, l1, l2, use_l1, use_l2
+
+    def objective(self, theta, X, Y, l1=0.0, l2=0.0) -> np.ndarray:
+        """Objective J per network (B,), inference mode (no dropout)."""
+        theta = self._check_theta(theta)
+        B = theta.shape[0]
+        X = self._check_X(X, B)
+        Y = self._check_Y(Y, B, X.shape[-2])
+        z, _ = self._forward(theta, X, 0.0, None)
+        data, _ = self._data_loss(z, Y, want_grad=False)
+        return data + self._penalty(theta, l1, l2)[0]
+
+    def loss_and_grads(self, theta, X, Y, l1=0.0, l2=0.0, dropout=0.0, rng=None):
+        """Objective J (B,) and its gradient dJ/dtheta (B, P) by backpropagation.
+
+        X: (n, in) shared by all networks or (B, n, in); Y: (n, K) or (B, n, K) (a 1-D y is
+        accepted when K = 1). l1, l2, dropout: scalars or arrays broadcasting to (B, 1).
+        With dropout > 0, ``rng`` (numpy Generator) draws the masks, one per hidden layer in
+        order; J is then the loss of that thinned network (what the gradient descends).
+        """
+        theta = self._check_theta(theta)
+        B = theta.shape[0]
+        X = self._check_X(X, B)
+        Y = self._check_Y(Y, B, X.shape[-2])
+        z, caches = self._forward(theta, X, dropout, rng)
+        loss, dz = self._data_loss(z, Y, want_grad=True)
+        penalty, l1, l2, use_l1, use_l2 = self._penalty(theta, l1, l2)
+        loss = loss + penalty
+
+        act = ACTIVATIONS[self.activation]
+        grads = np.empty((B, self.n_params))
+        for layer in range(self.n_layers - 1, -1, -1):
+            s = self._slots[layer]
+            inputs = X if layer == 0 else caches[layer - 1].out
+            if inputs.ndim == 2:
+                dW = inputs.T @ dz                 # (in, n) @ (B, n, out) -> (B, in, out)
+            else:
+                dW = inputs.transpose(0, 2, 1) @ dz
+            W = theta[:, s.W].reshape(B, s.n_in, s.n_out)
+            if use_l1:
+                dW = dW + l1[:, None, None] * np.sign(W)
+            if use_l2:
+                dW = dW + (2.0 * l2)[:, None, None] * W
+            grads[:, s.W] = dW.reshape(B, -1)
+            grads[:, s.b] = dz.sum(axis=1)
+            if layer == 0:
+                break
+            c = caches[layer - 1]
+            da = dz @ W.transpose(0, 2, 1)
+            if c.mask is not None:
+                da = da * c.mask
+            du = da * act.grad_from(c.u, c.a)
+            prev = self._slots[layer - 1]
+            if prev.gamma is not None:
+                grads[:, prev.gamma] = (du * c.xhat).sum(axis=1)
+                grads[:, prev.beta] = du.sum(axis=1)
+                g = du * theta[:, None, prev.gamma]
+                dz = c.inv_std * (g - g.mean(axis=1, keepdims=True)
+                                  - c.xhat * (g * c.xhat).mean(axis=1, keepdims=True))
+            else:
+                dz = du
+        return loss, grads
+
+    def layer_grad_norms(self, grads) -> np.ndarray:
+        """Frobenius norm of each layer's weight gradient: (B, n_layers).
+
+        Layer 1 is the first (input-side) layer; a vanishing gradient shows as norms that
+        shrink toward layer 1.
+        """
+        grads = self._check_theta(grads)
+        return np.stack([np.sqrt((grads[:, s.W] ** 2).sum(axis=1)) for s in self._slots],
+                        axis=1)
+
+
+
+# --------------------------------------------------------------------------- training
+
+
+class TrainResult(NamedTuple):
+    """History of :func:`train`.
+
+    loss (E+1, B): full-data objective (no dropout) at theta after e epochs, e = 0..E;
+        after a network diverges its entries hold its last finite value.
+    grad_norms (E, B, n_layers): per-layer weight-gradient norms of each epoch's update
+        (averaged over the epoch's mini-batches).
+    diverged (B,): True for networks whose loss or parameters went non-finite; they stop
+        updating at their last finite theta while the others keep training.
+    diverged_at (B,): epoch index (0-based, relative to this call) at which that happened,
+        -1 if never.
+    """
+
+    theta: np.ndarray
+    opt_state: tuple
+    loss: np.ndarray
+    grad_norms: np.ndarray
+    diverged: np.ndarray
+    diverged_at: np.ndarray
+
+
+def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | None = None,
+          schedule: Callable | None = None, l1=0.0, l2=0.0, dropout=0.0, seed: int = 0,
+          callback: Callable | None = None, opt_state=None,
+          start_epoch: int = 0) -> TrainResult:
+    """Train B networks at once with an :mod:`engine.optimizers` optimizer.
+
+    Each epoch shuffles the n samples with a seeded rng (shared by all networks, so a sweep
+    compares hyper-parameters, not sampling luck) and takes one step per mini-batch:
+    ``batch_size`` None or >= n is batch GD (one step per epoch), 1 is SGD, anything else
+    mini-batch GD. ``schedule(t)`` -> learning-rate multiplier at epoch t = start_epoch + e
+    (scalar or (B, 1)), passed to ``optimizer.step`` as ``lr_scale``.
+    ``callback(epoch, theta, loss)`` runs after every epoch; returning False stops early
+    (the history is then cut to the epochs done). ``opt_state`` and ``start_epoch`` let a
+    caller continue a previous run (live training in chunks).
+    Prints no warnings: overflow is expected when a learning rate is too large, and is
+    reported through ``diverged``.
+    """
+    theta = net._check_theta(theta).copy()
+    B = theta.shape[0]
+    X = net._check_X(X, B)
+    n = X.shape[-2]
+    Y = net._check_Y(Y, B, n)
+    epochs = int(epochs)
+    if epochs < 0:
+        raise ValueError(f"epochs must be >= 0, got {epochs}")
+    if batch_size is None or batch_size >= n:
+        batch_size = n
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+    batch_size = int(batch_size)
+    use_dropout = bool(np.any(np.asarray(dropout) != 0))
+    full_batch = batch_size == n
+    # Reuse the training loss as the history when it IS the full-data objective.
+    reuse_loss = full_batch and not use_dropout
+    batch_rng, dropout_rng = (np.random.default_rng(s)
+                              for s in np.random.SeedSequence(seed).spawn(2))
+    state = optimizer.init(theta) if opt_state is None else opt_state
+
+    loss_hist = np.empty((epochs + 1, B))
+    norm_hist = np.zeros((epochs, B, net.n_layers))
+    alive = np.ones(B, dtype=bool)
+    diverged_at = np.full(B, -1)
+    last_finite = np.full(B, np.nan)
+    any_dead = False
+    done = epochs
+
+    def record(row, values):
+        nonlocal last_finite
+        finite = np.isfinite(values)
+        last_finite = np.where(finite, values, last_finite)
+        loss_hist[row] = last_finite
+
+    def pick(A, idx):
+        return A[idx] if A.ndim == 2 else A[:, idx]
+
+    with np.errstate(all="ignore"):
+        if not reuse_loss:
+            record(0, net.objective(theta, X, Y, l1, l2))
+        for epoch in range(epochs):
+            lr_scale = 1.0 if schedule is None else schedule(start_epoch + epoch)
+            if full_batch:
+                batches = [None]
+            else:
+                order = batch_rng.permutation(n)
+                batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+            for idx in batches:
+                xb, yb = (X, Y) if idx is None else (pick(X, idx), pick(Y, idx))
+                loss, grads = net.loss_and_grads(theta, xb, yb, l1, l2, dropout,
+                                                 dropout_rng if use_dropout else None)
+                if reuse_loss:
+                    record(epoch, loss)
+                norm_hist[epoch] += net.layer_grad_norms(grads)
+                new_theta, state = optimizer.step(theta, grads, state, lr_scale=lr_scale)
+                ok = np.isfinite(loss) & np.isfinite(new_theta).all(axis=1)
+                newly = alive & ~ok
+                if newly.any():
+                    diverged_at[newly] = epoch
+                    alive &= ok
+                    any_dead = True
+                if any_dead:
+                    new_theta = np.where(alive[:, None], new_theta, theta)
+                theta = new_theta
+            if len(batches) > 1:
+                norm_hist[epoch] /= len(batches)
+            if not reuse_loss:
+                record(epoch + 1, net.objective(theta, X, Y, l1, l2))
+            if callback is not None:
+                if reuse_loss:  # the loss at the new theta is known only next epoch
+                    current = net.objective(theta, X, Y, l1, l2)
+                else:
+                    current = loss_hist[epoch + 1]
+                if callback(start_epoch + epoch + 1, theta, current) is False:
+                    done = epoch + 1
+                    break
+        if reuse_loss:
+            record(done, net.objective(theta, X, Y, l1, l2))
+    return TrainResult(theta, state, loss_hist[:done + 1], norm_hist[:done],
+                       ~alive, diverged_at)
+
+
+def accuracy(net: Network, theta, X, y) -> np.ndarray:
+    """Fraction of samples classified right, per network (B,).
+
+    One output: class 1 when yhat >= 0.5 (sigmoid) or >= 0 (linear). Several outputs: the
+    argmax. ``y`` holds integer labels (n,).
+    """
+    out = net.predict(theta, X)
+    y = np.asarray(y)
+    if out.shape[-1] == 1:
+        threshold = 0.0 if net.output == "linear" else 0.5
+        labels = (out[..., 0] >= threshold).astype(int)
+    else:
+        labels = out.argmax(axis=-1)
+    return (labels == y).mean(axis=-1)

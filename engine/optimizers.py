@@ -1,0 +1,973 @@
+"""Optimizers as pure, batched update rules (the same arithmetic as ``torch.optim``).
+
+A parameter array has shape ``(B, D)``: B independent runs of D parameters. Every
+hyper-parameter is a scalar or an array that broadcasts against ``(B, 1)`` (a 1-D array of
+length B is read as a column), so one call runs a whole sweep of learning rates.
+
+    opt = make("adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+    state = opt.init(params)                                  # NamedTuple of arrays
+    params, state = opt.step(params, grads, state, lr_scale=1.0)
+
+``step`` never modifies its inputs: it allocates the new parameter and state arrays and
+works in place only on those (that is what makes it fast: no needless temporaries).
+``lr_scale`` is the schedule multiplier (``engine.schedules``), a scalar or ``(B, 1)``.
+
+Symbols follow the torch documentation: gamma = lr, lambda = weight_decay, mu = momentum,
+g_t the gradient (plus lambda * theta for the coupled L2 weight decay every rule except
+AdamW accepts), t the 1-based step count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "OPTIMIZERS",
+    "HyperSpec",
+    "Optimizer",
+    "OptimizerSpec",
+    "make",
+]
+
+_INF = math.inf
+
+
+@dataclass(frozen=True)
+class HyperSpec:
+    """One hyper-parameter: valid range (for validation) and slider range (for the UI).
+
+    ``kind`` is "float", "bool" or "int" (schedules use "int"). ``log_scale`` asks the UI
+    for a log slider. ``symbol`` is LaTeX (torch's symbol).
+    """
+
+    name: str
+    symbol: str
+    default: float
+    min: float
+    max: float
+    min_inclusive: bool
+    max_inclusive: bool
+    slider_min: float
+    slider_max: float
+    log_scale: bool
+    kind: str
+    help: str
+
+    def range_text(self) -> str:
+        """The valid range as a student reads it: "> 0", ">= 0" or "[0, 1)"."""
+        if self.kind == "bool":
+            return "True or False"
+        if self.max == _INF:
+            return f"{'>=' if self.min_inclusive else '>'} {_fmt(self.min)}"
+        left = "[" if self.min_inclusive else "("
+        right = "]" if self.max_inclusive else ")"
+        return f"in {left}{_fmt(self.min)}, {_fmt(self.max)}{right}"
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """Registry entry: title, hyper-parameters, LaTeX of the rule as implemented, and how
+    the Korean seed notes write it differently ('' when they write the same rule)."""
+
+    key: str
+    title: str
+    hyper: tuple[HyperSpec, ...]
+    latex: str
+    notes_diff: str
+    summary: str
+
+    def hyper_spec(self, name: str) -> HyperSpec:
+        for spec in self.hyper:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {spec.name: spec.default for spec in self.hyper}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+# ---------------------------------------------------------------------------------------
+# State containers (field names are part of the public API).
+
+
+class GDState(NamedTuple):
+    pass
+
+
+class MomentumState(NamedTuple):
+    buf: np.ndarray
+
+
+class AdagradState(NamedTuple):
+    sum: np.ndarray
+
+
+class RMSpropState(NamedTuple):
+    square_avg: np.ndarray
+
+
+class AdadeltaState(NamedTuple):
+    square_avg: np.ndarray
+    acc_delta: np.ndarray
+
+
+class AdamState(NamedTuple):
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+    max_exp_avg_sq: np.ndarray
+    t: np.ndarray
+
+
+class AdamWState(NamedTuple):
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+    t: np.ndarray
+
+
+class NAdamState(NamedTuple):
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+    mu_product: np.ndarray
+    t: np.ndarray
+
+
+class AdamaxState(NamedTuple):
+    exp_avg: np.ndarray
+    exp_inf: np.ndarray
+    t: np.ndarray
+
+
+# ---------------------------------------------------------------------------------------
+# Hyper-parameter specs shared by several rules.
+
+
+def _lr(default: float, slider_min: float = 1e-4, slider_max: float = 1.0) -> HyperSpec:
+    return HyperSpec(
+        "lr", r"\gamma", default, 0.0, _INF, False, False, slider_min, slider_max, True,
+        "float", "learning rate: the size of each step",
+    )
+
+
+def _unit(name: str, symbol: str, default: float, help_text: str) -> HyperSpec:
+    """A decay factor in [0, 1); sliders reach 0.9, 0.99 and 0.999."""
+    return HyperSpec(name, symbol, default, 0.0, 1.0, True, False, 0.0, 0.999, False,
+                     "float", help_text)
+
+
+def _eps(default: float) -> HyperSpec:
+    return HyperSpec(
+        "eps", r"\epsilon", default, 0.0, _INF, False, False, 1e-10, 1e-1, True, "float",
+        "small constant that keeps the denominator away from zero",
+    )
+
+
+def _weight_decay(default: float = 0.0, decoupled: bool = False) -> HyperSpec:
+    help_text = (
+        "decoupled weight decay: shrinks the parameters by lr*weight_decay each step"
+        if decoupled
+        else "L2 penalty: adds weight_decay * params to the gradient"
+    )
+    return HyperSpec("weight_decay", r"\lambda", default, 0.0, _INF, True, False, 0.0, 0.1,
+                     False, "float", help_text)
+
+
+_MOMENTUM = _unit("momentum", r"\mu", 0.9, "how much of the previous step is kept")
+_BETA1 = _unit("beta1", r"\beta_1", 0.9, "decay of the running mean of gradients")
+_BETA2 = _unit("beta2", r"\beta_2", 0.999, "decay of the running mean of squared gradients")
+
+
+# ---------------------------------------------------------------------------------------
+# Base class: validation, hyper-parameter storage, the pieces every rule shares.
+
+
+class Optimizer:
+    """A validated optimizer: ``init``, ``step`` (pure), ``lookahead``, ``effective_lr``.
+
+    ``hyper`` maps each hyper-parameter name to a float64 array that broadcasts against
+    ``(B, 1)`` (0-d for a scalar, ``(B, 1)`` or ``(1, 1)`` for a sweep).
+    """
+
+    key: str = ""
+    State: type = GDState
+
+    def __init__(self, spec: OptimizerSpec, hyper: dict[str, np.ndarray]):
+        self.spec = spec
+        self.hyper = hyper
+        # Python floats for scalar hyper-parameters: float arithmetic on them is cheaper
+        # than 0-d arrays, and per-call constants stay scalars.
+        self._h: dict[str, Any] = {
+            name: float(value) if value.ndim == 0 else value for name, value in hyper.items()
+        }
+        wd = hyper.get("weight_decay")
+        self._use_wd = wd is not None and bool(np.any(wd != 0.0))
+        self._batch = max((v.shape[0] for v in hyper.values() if v.ndim == 2), default=1)
+
+    def __repr__(self) -> str:
+        args = ", ".join(
+            f"{k}={float(v):g}" if v.ndim == 0 else f"{k}=<array {v.shape}>"
+            for k, v in self.hyper.items()
+        )
+        return f"optimizers.make({self.key!r}, {args})"
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _check(self, params: np.ndarray, grads: np.ndarray | None = None) -> None:
+        if params.ndim != 2:
+            raise ValueError(f"{self.key}: params must have shape (B, D), got {params.shape}")
+        if self._batch not in (1, params.shape[0]):
+            raise ValueError(
+                f"{self.key}: hyper-parameters are for B={self._batch} runs, "
+                f"params have B={params.shape[0]}"
+            )
+        if grads is not None and grads.shape != params.shape:
+            raise ValueError(
+                f"{self.key}: grads shape {grads.shape} differs from params {params.shape}"
+            )
+
+    def _grad(self, params: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        """g = grads + weight_decay * params (coupled L2, as torch); grads itself if wd=0."""
+        if not self._use_wd:
+            return grads
+        g = np.multiply(params, self._h["weight_decay"])
+        g += grads
+        return g
+
+    def _lr_now(self, lr_scale: Any) -> Any:
+        lr = self._h["lr"]
+        if isinstance(lr_scale, (int, float)):
+            return lr * lr_scale if lr_scale != 1 else lr
+        return lr * np.asarray(lr_scale, dtype=np.float64)
+
+    def _zeros(self, params: np.ndarray) -> np.ndarray:
+        return np.zeros(params.shape, dtype=np.float64)
+
+    def _counter(self, params: np.ndarray) -> np.ndarray:
+        return np.zeros((params.shape[0], 1), dtype=np.float64)
+
+    def _full(self, params: np.ndarray, name: str) -> np.ndarray:
+        return np.broadcast_to(self.hyper[name], params.shape).astype(np.float64, copy=True)
+
+    # -- public API ----------------------------------------------------------------------
+
+    def init(self, params: np.ndarray) -> NamedTuple:
+        """Fresh state for ``params`` of shape (B, D)."""
+        params = np.asarray(params, dtype=np.float64)
+        self._check(params)
+        return self._init(params)
+
+    def step(self, params, grads, state, lr_scale=1.0):
+        """One update. Returns ``(new_params, new_state)``; the inputs are not modified."""
+        params = np.asarray(params, dtype=np.float64)
+        grads = np.asarray(grads, dtype=np.float64)
+        self._check(params, grads)
+        return self._step(params, grads, state, self._lr_now(lr_scale))
+
+    def lookahead(self, params, state, lr_scale=1.0) -> np.ndarray:
+        """Where the next gradient is conceptually taken (for drawing): params itself,
+        except NAG's look-ahead point."""
+        return np.asarray(params, dtype=np.float64)
+
+    def effective_lr(self, state, lr_scale=1.0, like=None) -> np.ndarray:
+        """(B, D) per-coordinate step size multiplying the gradient (GD, momentum, NAG,
+        AdaGrad, RMSprop, AdaDelta) or the bias-corrected first moment (Adam family), from
+        the state after a step. ``like`` gives the shape when the state has no arrays (GD).
+        """
+        raise NotImplementedError
+
+    def _lr_like(self, shape_source: np.ndarray, lr_scale: Any) -> np.ndarray:
+        lr = self._lr_now(lr_scale)
+        return np.broadcast_to(np.asarray(lr, dtype=np.float64), shape_source.shape).copy()
+
+    # subclass hooks
+    def _init(self, params: np.ndarray) -> NamedTuple:
+        raise NotImplementedError
+
+    def _step(self, params, grads, state, lr):
+        raise NotImplementedError
+
+
+def _steps_and_corrections(t: np.ndarray, *betas: Any) -> tuple[np.ndarray, list[Any]]:
+    """t + 1 and the bias corrections 1 - beta**(t+1) for each beta.
+
+    All runs of a batch usually share the step count; then the corrections are computed
+    once as Python floats instead of B powers each (a power is the slowest thing here).
+    """
+    t_new = t + 1.0
+    first = t_new[0, 0] if t_new.size else 1.0
+    uniform = bool((t_new == first).all())
+    if uniform:
+        n = float(first)
+        return t_new, [
+            1.0 - b ** n if isinstance(b, float) else 1.0 - np.power(b, n) for b in betas
+        ]
+    return t_new, [1.0 - np.power(b, t_new) for b in betas]
+
+
+# ---------------------------------------------------------------------------------------
+# The rules.
+
+
+class GD(Optimizer):
+    r"""theta_t = theta_{t-1} - gamma * g_t."""
+
+    key = "gd"
+    State = GDState
+
+    def _init(self, params):
+        return GDState()
+
+    def _step(self, params, grads, state, lr):
+        g = self._grad(params, grads)
+        new = np.multiply(g, -lr)
+        new += params
+        return new, state
+
+    def effective_lr(self, state, lr_scale=1.0, like=None):
+        shape = (self._batch, 1) if like is None else np.shape(like)
+        lr = self._lr_now(lr_scale)
+        return np.broadcast_to(np.asarray(lr, dtype=np.float64), shape).copy()
+
+
+class Momentum(Optimizer):
+    r"""b_t = mu * b_{t-1} + g_t (b_0 = g_1), theta_t = theta_{t-1} - gamma * b_t."""
+
+    key = "momentum"
+    State = MomentumState
+
+    def _init(self, params):
+        # A zero buffer gives b_1 = mu * 0 + g_1 = g_1, torch's first-step rule.
+        return MomentumState(self._zeros(params))
+
+    def _step(self, params, grads, state, lr):
+        g = self._grad(params, grads)
+        buf = np.multiply(state.buf, self._h["momentum"])
+        buf += g
+        new = np.multiply(buf, -lr)
+        new += params
+        return new, MomentumState(buf)
+
+    def effective_lr(self, state, lr_scale=1.0, like=None):
+        return self._lr_like(state.buf, lr_scale)
+
+
+class NAG(Momentum):
+    r"""b_t = mu * b_{t-1} + g_t, theta_t = theta_{t-1} - gamma * (g_t + mu * b_t)."""
+
+    key = "nag"
+
+    def _step(self, params, grads, state, lr):
+        g = self._grad(params, grads)
+        mu = self._h["momentum"]
+        buf = np.multiply(state.buf, mu)
+        buf += g
+        new = np.multiply(buf, mu)
+        new += g
+        new *= -lr
+        new += params
+        return new, MomentumState(buf)
+
+    def lookahead(self, params, state, lr_scale=1.0):
+        """params - lr * momentum * buf: where the classic (Sutskever) form of NAG takes
+        its gradient."""
+        params = np.asarray(params, dtype=np.float64)
+        shift = np.multiply(state.buf, -self._lr_now(lr_scale) * self._h["momentum"])
+        shift += params
+        return shift
+
+
+class Adagrad(Optimizer):
+    r"""G_t = G_{t-1} + g_t^2, theta_t = theta_{t-1} - gamma * g_t / (sqrt(G_t) + eps)."""
+
+    key = "adagrad"
+    State = AdagradState
+
+    def _init(self, params):
+        return AdagradState(self._full(params, "initial_accumulator"))
+
+    def _step(self, params, grads, state, lr):
+        g = self._grad(params, grads)
+        acc = np.multiply(g, g)
+        acc += state.sum
+        new = np.sqrt(acc)
+        new += self._h["eps"]
+        np.divide(g, new, out=new)
+        new *= -lr
+        new += params
+        return new, AdagradState(acc)
+
+    def effective_lr(self, state, lr_scale=1.0, like=None):
+        out = np.sqrt(state.sum)
+        out += self._h["eps"]
+        return np.divide(self._lr_now(lr_scale), out, out=out)
+
+
+class RMSprop(Optimizer):
+    r"""v_t = alpha * v_{t-1} + (1 - alpha) g_t^2,
+    theta_t = theta_{t-1} - gamma * g_t / (sqrt(v_t) + eps)."""
+
+    key = "rmsprop"
+    State = RMSpropState
+
+    def _init(self, params):
+        return RMSpropState(self._zeros(params))
+
+    def _step(self, params, grads, state, lr):
+        g = self._grad(params, grads)
+        rho = self._h["rho"]
+        new = np.multiply(g, g)  # scratch first, the new parameters at the end
+        new *= 1.0 - rho
+        avg = np.multiply(state.square_avg, rho)
+        avg += new
+        np.sqrt(avg, out=new)
+        new += self._h["eps"]
+        np.divide(g, new, out=new)
+        new *= -lr
+        new += params
+        return new, RMSpropState(avg)
+
+    def effective_lr(self, state, lr_scale=1.0, like=None):
+        out = np.sqrt(state.square_avg)
+        out += self._h["eps"]
+        return np.divide(self._lr_now(lr_scale), out, out=out)
+
+
+class Adadelta(Optimizer):
+    r"""v_t = rho v_{t-1} + (1 - rho) g_t^2,
+    Delta_t = sqrt(u_{t-1} + eps) / sqrt(v_t + eps) * g_t,
+    u_t = rho u_{t-1} + (1 - rho) Delta_t^2, theta_t = theta_{t-1} - gamma * Delta_t."""
+
+    key = "adadelta"
+    State = AdadeltaState
+
+    def _init(self, params):
+        return AdadeltaState(self._zeros(params), self._zeros(params))
+
+    def _step(self, params, grads, state, lr):
+        g = self._grad(params, grads)
+        rho, eps = self._h["rho"], self._h["eps"]
+        keep = 1.0 - rho
+        new = np.multiply(g, g)
+        new *= keep
+        avg = np.multiply(state.square_avg, rho)
+        avg += new
+        np.add(avg, eps, out=new)
+        np.sqrt(new, out=new)  # std = sqrt(v_t + eps)
+        delta = np.add(state.acc_delta, eps)
+        np.sqrt(delta, out=delta)
+        delta /= new
+        delta *= g
+        np.multiply(delta, delta, out=new)
+        new *= keep
+        acc = np.multiply(state.acc_delta, rho)
+        acc += new
+        np.multiply(delta, -lr, out=new)
+        new += params
+        return new, AdadeltaState(avg, acc)
+
+    def effective_lr(self, state, lr_scale=1.0, like=None):
+        """gamma * sqrt(u + eps) / sqrt(v + eps): the factor the next step applies to its
+        gradient, before that gradient enters v."""
+        eps = self._h["eps"]
+        out = np.add(state.acc_delta, eps)
+        den = np.add(state.square_avg, eps)
+        out /= den
+        np.sqrt(out, out=out)
+        out *= self._lr_now(lr_scale)
+        return out
+
+
+class Adam(Optimizer):
+    r"""m_t = beta1 m + (1 - beta1) g_t, v_t = beta2 v + (1 - beta2) g_t^2,
+    vmax_t = max(vmax_{t-1}, v_t) with amsgrad,
+    theta_t = theta_{t-1} - gamma / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps).
+    """
+
+    key = "adam"
+    State = AdamState
+
+    def __init__(self, spec, hyper):
+        super().__init__(spec, hyper)
+        ams = hyper.get("amsgrad")
+        self._ams_all = ams is not None and bool(np.all(ams != 0.0))
+        self._ams_any = ams is not None and bool(np.any(ams != 0.0))
+        self._ams_mask = None if ams is None or ams.ndim == 0 else ams != 0.0
+
+    def _init(self, params):
+        return AdamState(self._zeros(params), self._zeros(params), self._zeros(params),
+                         self._counter(params))
+
+    def _moments(self, g, state):
+        """New (m, v) and a scratch array of the same shape."""
+        b1, b2 = self._h["beta1"], self._h["beta2"]
+        # torch: exp_avg.lerp_(grad, 1 - beta1), i.e. m + (1 - beta1)(g - m)
+        m = np.subtract(g, state.exp_avg)
+        m *= 1.0 - b1
+        m += state.exp_avg
+        scratch = np.multiply(g, g)
+        scratch *= 1.0 - b2
+        v = np.multiply(state.exp_avg_sq, b2)
+        v += scratch
+        return m, v, scratch
+
+    def _apply(self, params_base, m, second, scratch, lr, bc1, bc2):
+        """params_base - lr / bc1 * m / (sqrt(second) / sqrt(bc2) + eps), into scratch."""
+        np.sqrt(second, out=scratch)
+        scratch *= 1.0 / np.sqrt(bc2) if not isinstance(bc2, float) else 1.0 / math.sqrt(bc2)
+        scratch += self._h["eps"]
+        np.divide(m, scratch, out=scratch)
+        scratch *= -lr / bc1
+        scratch += params_base
+        return scratch
+
+    def _step(self, params, grads, state, lr):
+        g = self._grad(params, grads)
+        t, (bc1, bc2) = _steps_and_corrections(state.t, self._h["beta1"], self._h["beta2"])
+        m, v, scratch = self._moments(g, state)
+        vmax = state.max_exp_avg_sq
+        second = v
+        if self._ams_any:
+            vmax = np.maximum(vmax, v)
+            second = vmax if self._ams_all else np.where(self._ams_mask, vmax, v)
+        new = self._apply(params, m, second, scratch, lr, bc1, bc2)
+        return new, AdamState(m, v, vmax, t)
+
+    def _second_moment(self, state):
+        if not self._ams_any:
+            return state.exp_avg_sq
+        if self._ams_all:
+            return state.max_exp_avg_sq
+        return np.where(self._ams_mask, state.max_exp_avg_sq, state.exp_avg_sq)
+
+    def effective_lr(self, state, lr_scale=1.0, like=None):
+        """gamma / (sqrt(v_t / (1 - beta2^t)) + eps), multiplying m_t / (1 - beta1^t)."""
+        t = np.maximum(state.t, 1.0)  # a fresh state (t = 0) has no bias correction yet
+        bc2 = 1.0 - np.power(self._h["beta2"], t)
+        out = np.divide(self._second_moment(state), bc2)
+        np.sqrt(out, out=out)
+        out += self._h["eps"]
+        return np.divide(self._lr_now(lr_scale), out, out=out)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay: theta <- theta (1 - gamma lambda) first."""
+
+    key = "adamw"
+    State = AdamWState
+
+    def __init__(self, spec, hyper):
+        super().__init__(spec, hyper)
+        self._use_wd = False  # decoupled: never added to the gradient
+        self._decay = bool(np.any(hyper["weight_decay"] != 0.0))
+
+    def _init(self, params):
+        return AdamWState(self._zeros(params), self._zeros(params), self._counter(params))
+
+    def _step(self, params, grads, state, lr):
+        t, (bc1, bc2) = _steps_and_corrections(state.t, self._h["beta1"], self._h["beta2"])
+        base = params
+        if self._decay:
+            base = np.multiply(params, 1.0 - lr * self._h["weight_decay"])
+        m, v, scratch = self._moments(grads, state)
+        new = self._apply(base, m, v, scratch, lr, bc1, bc2)
+        return new, AdamWState(m, v, t)
+
+    def _second_moment(self, state):
+        return state.exp_avg_sq
+
+
+class NAdam(Optimizer):
+    r"""mu_t = beta1 (1 - 0.5 * 0.96^(t psi)), Pi_t = prod_{i<=t} mu_i,
+    m_t, v_t as Adam, theta_t = theta_{t-1}
+      - gamma (1 - mu_t) / (1 - Pi_t) * g_t / (sqrt(v_t / (1 - beta2^t)) + eps)
+      - gamma mu_{t+1} / (1 - Pi_t mu_{t+1}) * m_t / (sqrt(v_t / (1 - beta2^t)) + eps)."""
+
+    key = "nadam"
+    State = NAdamState
+
+    def _init(self, params):
+        return NAdamState(self._zeros(params), self._zeros(params),
+                          np.ones(params.shape, dtype=np.float64), self._counter(params))
+
+    def _step(self, params, grads, state, lr):
+        g = self._grad(params, grads)
+        b1, b2, psi = self._h["beta1"], self._h["beta2"], self._h["momentum_decay"]
+        t, (bc2,) = _steps_and_corrections(state.t, b2)
+        if isinstance(bc2, float) and isinstance(b1, float) and isinstance(psi, float):
+            n = float(t[0, 0])
+            mu = b1 * (1.0 - 0.5 * 0.96 ** (n * psi))
+            mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((n + 1.0) * psi))
+        else:
+            mu = b1 * (1.0 - 0.5 * np.power(0.96, t * psi))
+            mu_next = b1 * (1.0 - 0.5 * np.power(0.96, (t + 1.0) * psi))
+        prod = np.multiply(state.mu_product, mu)
+        # The product is the same for every coordinate of a run: use one column of it.
+        prod_col = prod[:, :1]
+        first = prod_col[0, 0] if prod_col.size else 1.0
+        if isinstance(mu, float) and bool((prod_col == first).all()):
+            prod_col = float(first)
+        coef_g = -lr * (1.0 - mu) / (1.0 - prod_col)
+        coef_m = -lr * mu_next / (1.0 - prod_col * mu_next)
+
+        m = np.subtract(g, state.exp_avg)
+        m *= 1.0 - b1
+        m += state.exp_avg
+        scratch = np.multiply(g, g)
+        scratch *= 1.0 - b2
+        v = np.multiply(state.exp_avg_sq, b2)
+        v += scratch
+        np.multiply(v, 1.0 / bc2, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        scratch += self._h["eps"]  # denominator
+        new = np.multiply(g, coef_g)
+        step_m = np.multiply(m, coef_m)
+        new += step_m
+        new /= scratch
+        new += params
+        return new, NAdamState(m, v, prod, t)
+
+    def effective_lr(self, state, lr_scale=1.0, like=None):
+        """gamma / (sqrt(v_t / (1 - beta2^t)) + eps)."""
+        t = np.maximum(state.t, 1.0)
+        bc2 = 1.0 - np.power(self._h["beta2"], t)
+        out = np.divide(state.exp_avg_sq, bc2)
+        np.sqrt(out, out=out)
+        out += self._h["eps"]
+        return np.divide(self._lr_now(lr_scale), out, out=out)
+
+
+class Adamax(Optimizer):
+    r"""m_t as Adam, u_t = max(beta2 u_{t-1}, |g_t| + eps),
+    theta_t = theta_{t-1} - gamma / (1 - beta1^t) * m_t / u_t."""
+
+    key = "adamax"
+    State = AdamaxState
+
+    def _init(self, params):
+        return AdamaxState(self._zeros(params), self._zeros(params), self._counter(params))
+
+    def _step(self, params, grads, state, lr):
+        g = self._grad(params, grads)
+        b1 = self._h["beta1"]
+        t, (bc1,) = _steps_and_corrections(state.t, b1)
+        m = np.subtract(g, state.exp_avg)
+        m *= 1.0 - b1
+        m += state.exp_avg
+        u = np.abs(g)
+        u += self._h["eps"]
+        new = np.multiply(state.exp_inf, self._h["beta2"])
+        np.maximum(u, new, out=u)
+        np.divide(m, u, out=new)
+        new *= -lr / bc1
+        new += params
+        return new, AdamaxState(m, u, t)
+
+    def effective_lr(self, state, lr_scale=1.0, like=None):
+        """gamma / u_t, multiplying m_t / (1 - beta1^t)."""
+        return np.divide(self._lr_now(lr_scale), state.exp_inf)
+
+
+# ---------------------------------------------------------------------------------------
+# Registry.
+
+_NOTES_EPS_INSIDE = (
+    r"The notes put \(\epsilon\) inside the square root, \(\eta/\sqrt{G_t+\epsilon}\); "
+    r"torch (and this app) adds it outside, \(\gamma/(\sqrt{G_t}+\epsilon)\). "
+    r"The two differ only while \(G_t\) is about as small as \(\epsilon\)."
+)
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {}
+
+
+def _register(cls: type[Optimizer], spec: OptimizerSpec) -> None:
+    OPTIMIZERS[spec.key] = spec
+    _CLASSES[spec.key] = cls
+
+
+_CLASSES: dict[str, type[Optimizer]] = {}
+
+_register(GD, OptimizerSpec(
+    key="gd",
+    title="Gradient descent",
+    hyper=(_lr(0.01), _weight_decay()),
+    latex=(
+        r"\begin{aligned}"
+        r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\"
+        r"\theta_t &= \theta_{t-1} - \gamma\, g_t"
+        r"\end{aligned}"
+    ),
+    notes_diff="",
+    summary="Step against the gradient, scaled by the learning rate.",
+))
+
+_register(Momentum, OptimizerSpec(
+    key="momentum",
+    title="Momentum",
+    hyper=(_lr(0.01), _MOMENTUM, _weight_decay()),
+    latex=(
+        r"\begin{aligned}"
+        r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\"
+        r"b_t &= \mu\, b_{t-1} + g_t, \quad b_0 = 0\\"
+        r"\theta_t &= \theta_{t-1} - \gamma\, b_t"
+        r"\end{aligned}"
+    ),
+    notes_diff=(
+        r"The notes keep a velocity that already contains the learning rate, "
+        r"\(v_t = \gamma v_{t-1} - \eta\nabla L\), \(W_{t+1} = W_t + v_t\) "
+        r"(their \(\gamma\) is the momentum \(\mu\) here, their \(\eta\) the learning rate "
+        r"\(\gamma\)). torch keeps the buffer without it, \(b_t = \mu b_{t-1} + g_t\), and "
+        r"steps \(\theta_t = \theta_{t-1} - \gamma b_t\); so \(v_t = -\gamma b_t\) and the "
+        r"two are the same while the learning rate is constant. With a schedule they "
+        r"differ: here a new learning rate rescales the whole accumulated buffer at once."
+    ),
+    summary="Keeps a running sum of past gradients: speeds up along valleys, can overshoot.",
+))
+
+_register(NAG, OptimizerSpec(
+    key="nag",
+    title="Nesterov (NAG)",
+    hyper=(_lr(0.01), _MOMENTUM, _weight_decay()),
+    latex=(
+        r"\begin{aligned}"
+        r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\"
+        r"b_t &= \mu\, b_{t-1} + g_t, \quad b_0 = 0\\"
+        r"\theta_t &= \theta_{t-1} - \gamma\,(g_t + \mu\, b_t)"
+        r"\end{aligned}"
+    ),
+    notes_diff=(
+        r"The notes write NAG in its look-ahead form, "
+        r"\(v_t = \gamma v_{t-1} + \eta\nabla L(W_t - \gamma v_{t-1})\), "
+        r"\(W_{t+1} = W_t + v_t\): the gradient is taken at the look-ahead point. (As "
+        r"printed, the signs are inconsistent: with \(+\eta\nabla L\) and "
+        r"\(W_{t+1} = W_t + v_t\) the step would go uphill; read \(W_{t+1} = W_t - v_t\).) "
+        r"torch uses the equivalent rewrite of Sutskever et al. / Bengio, which needs the "
+        r"gradient only at the current parameters: \(b_t = \mu b_{t-1} + g_t\), "
+        r"\(\theta_t = \theta_{t-1} - \gamma (g_t + \mu b_t)\). The parameters stored here "
+        r"are the notes' look-ahead points; the picture also marks "
+        r"\(\theta - \gamma\mu b\)."
+    ),
+    summary="Momentum that corrects itself with the gradient at the point it is heading to.",
+))
+
+_register(Adagrad, OptimizerSpec(
+    key="adagrad",
+    title="AdaGrad",
+    hyper=(
+        _lr(0.01),
+        _eps(1e-10),
+        HyperSpec("initial_accumulator", r"\tau", 0.0, 0.0, _INF, True, False, 0.0, 1.0,
+                  False, "float", "starting value of the sum of squared gradients"),
+        _weight_decay(),
+    ),
+    latex=(
+        r"\begin{aligned}"
+        r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\"
+        r"G_t &= G_{t-1} + g_t^2, \quad G_0 = \tau\\"
+        r"\theta_t &= \theta_{t-1} - \gamma\,\frac{g_t}{\sqrt{G_t} + \epsilon}"
+        r"\end{aligned}"
+    ),
+    notes_diff=_NOTES_EPS_INSIDE,
+    summary="Divides each coordinate's step by the root of its summed squared gradients.",
+))
+
+_register(RMSprop, OptimizerSpec(
+    key="rmsprop",
+    title="RMSProp",
+    hyper=(_lr(0.01), _unit("rho", r"\alpha", 0.99, "decay of the running mean of squared "
+                            "gradients (torch calls it alpha)"), _eps(1e-8), _weight_decay()),
+    latex=(
+        r"\begin{aligned}"
+        r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\"
+        r"v_t &= \alpha\, v_{t-1} + (1-\alpha)\, g_t^2, \quad v_0 = 0\\"
+        r"\theta_t &= \theta_{t-1} - \gamma\,\frac{g_t}{\sqrt{v_t} + \epsilon}"
+        r"\end{aligned}"
+    ),
+    notes_diff=(
+        r"The notes call the running mean \(G_t\) and its decay \(\gamma\) (torch: "
+        r"\(v_t\) and \(\alpha\); our slider: rho). " + _NOTES_EPS_INSIDE
+    ),
+    summary="AdaGrad with a forgetting running mean, so the step size does not die out.",
+))
+
+_register(Adadelta, OptimizerSpec(
+    key="adadelta",
+    title="AdaDelta",
+    hyper=(_lr(1.0, 1e-3, 10.0), _unit("rho", r"\rho", 0.9, "decay of both running means"),
+           _eps(1e-6), _weight_decay()),
+    latex=(
+        r"\begin{aligned}"
+        r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\"
+        r"v_t &= \rho\, v_{t-1} + (1-\rho)\, g_t^2\\"
+        r"\Delta x_t &= \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t\\"
+        r"u_t &= \rho\, u_{t-1} + (1-\rho)\, \Delta x_t^2, \quad u_0 = v_0 = 0\\"
+        r"\theta_t &= \theta_{t-1} - \gamma\, \Delta x_t"
+        r"\end{aligned}"
+    ),
+    notes_diff=(
+        r"The notes write \(\Delta_W = \frac{\sqrt{s+\epsilon}}{G_t+\epsilon}\,\nabla L\), "
+        r"with \(G_t\) not square-rooted: a typo; the method (Zeiler 2012) and torch divide "
+        r"by \(\sqrt{G_t+\epsilon}\), so that the step has the units of the parameters. "
+        r"The notes also have no learning rate (AdaDelta was designed without one); torch "
+        r"multiplies \(\Delta x_t\) by \(\gamma\), default 1.0, which gives the notes' rule."
+    ),
+    summary="RMSProp whose step size is a running mean of past steps: no learning rate needed.",
+))
+
+_ADAM_NOTES = (
+    r"The notes write \(W_{t+1} = W_t - \hat m_t\,\eta/\sqrt{\hat v_t + \epsilon}\), "
+    r"with \(\epsilon\) inside the square root; torch (and this app) adds it outside, "
+    r"\(\sqrt{\hat v_t} + \epsilon\). They differ only while \(\hat v_t\) is about as small "
+    r"as \(\epsilon^2\) (near the minimum or in flat regions)."
+)
+
+_register(Adam, OptimizerSpec(
+    key="adam",
+    title="Adam",
+    hyper=(
+        _lr(1e-3), _BETA1, _BETA2, _eps(1e-8),
+        HyperSpec("amsgrad", r"\texttt{amsgrad}", 0.0, 0.0, 1.0, True, True, 0.0, 1.0, False,
+                  "bool", "divide by the largest second moment seen so far (AMSGrad)"),
+        _weight_decay(),
+    ),
+    latex=(
+        r"\begin{aligned}"
+        r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\"
+        r"m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
+        r"v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
+        r"\hat m_t &= \frac{m_t}{1-\beta_1^t}, \quad "
+        r"\hat v_t = \frac{v_t}{1-\beta_2^t}"
+        r" \quad (\text{amsgrad: } \hat v_t = \frac{\max(v_1,\dots,v_t)}{1-\beta_2^t})\\"
+        r"\theta_t &= \theta_{t-1} - \gamma\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
+        r"\end{aligned}"
+    ),
+    notes_diff=_ADAM_NOTES,
+    summary="Momentum plus RMSProp, with bias correction of both running means.",
+))
+
+_register(AdamW, OptimizerSpec(
+    key="adamw",
+    title="AdamW",
+    hyper=(_lr(1e-3), _BETA1, _BETA2, _eps(1e-8), _weight_decay(0.01, decoupled=True)),
+    latex=(
+        r"\begin{aligned}"
+        r"\theta' &= \theta_{t-1}\,(1 - \gamma\lambda)\\"
+        r"m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \quad "
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
+        r"\theta_t &= \theta' - \frac{\gamma}{1-\beta_1^t}\,"
+        r"\frac{m_t}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}"
+        r"\end{aligned}"
+    ),
+    notes_diff="The notes do not cover AdamW (Adam with decoupled weight decay).",
+    summary="Adam whose weight decay shrinks the parameters directly, not through the gradient.",
+))
+
+_register(NAdam, OptimizerSpec(
+    key="nadam",
+    title="NAdam",
+    hyper=(
+        _lr(2e-3), _BETA1, _BETA2, _eps(1e-8),
+        HyperSpec("momentum_decay", r"\psi", 4e-3, 0.0, _INF, True, False, 0.0, 0.01, False,
+                  "float", "how fast the momentum schedule mu_t warms up"),
+        _weight_decay(),
+    ),
+    latex=(
+        r"\begin{aligned}"
+        r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\"
+        r"\mu_t &= \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right), \quad "
+        r"\Pi_t = \textstyle\prod_{i=1}^{t} \mu_i\\"
+        r"m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \quad "
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
+        r"\theta_t &= \theta_{t-1} - \gamma\,\frac{"
+        r"\frac{1-\mu_t}{1-\Pi_t}\, g_t + \frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}}\, m_t}"
+        r"{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}"
+        r"\end{aligned}"
+    ),
+    notes_diff="The notes do not cover NAdam (Adam with Nesterov momentum).",
+    summary="Adam with a Nesterov-style look-ahead in its momentum.",
+))
+
+_register(Adamax, OptimizerSpec(
+    key="adamax",
+    title="Adamax",
+    hyper=(_lr(2e-3), _BETA1, _BETA2, _eps(1e-8), _weight_decay()),
+    latex=(
+        r"\begin{aligned}"
+        r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\"
+        r"m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
+        r"u_t &= \max(\beta_2\, u_{t-1},\ |g_t| + \epsilon), \quad u_0 = 0\\"
+        r"\theta_t &= \theta_{t-1} - \frac{\gamma}{1-\beta_1^t}\,\frac{m_t}{u_t}"
+        r"\end{aligned}"
+    ),
+    notes_diff="The notes do not cover Adamax (Adam with the infinity norm).",
+    summary="Adam that divides by a decaying maximum of |gradient| instead of a root mean square.",
+))
+
+
+# ---------------------------------------------------------------------------------------
+# Construction and validation.
+
+
+def _validate(key: str, spec: HyperSpec, value: Any) -> np.ndarray:
+    """Check ``value`` elementwise against the spec; return a float64 array that broadcasts
+    against (B, 1) (0-d for a scalar; a 1-D array becomes a column)."""
+    if spec.kind == "bool":
+        arr = np.asarray(value)
+        if arr.dtype != np.bool_ and not (
+            np.issubdtype(arr.dtype, np.number) and np.all(np.isin(arr, (0, 1)))
+        ):
+            raise ValueError(f"{key}: {spec.name} must be True or False, got {value!r}")
+        arr = arr.astype(np.float64)
+    else:
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{key}: {spec.name} must be a number {spec.range_text()}, got {value!r}"
+            ) from None
+        low_ok = arr >= spec.min if spec.min_inclusive else arr > spec.min
+        high_ok = arr <= spec.max if spec.max_inclusive else arr < spec.max
+        bad = ~(low_ok & high_ok)  # NaN fails both comparisons
+        if np.any(bad):
+            first = arr[bad].flat[0]
+            raise ValueError(f"{key}: {spec.name} must be {spec.range_text()}, got {first:g}")
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != 1):
+        raise ValueError(
+            f"{key}: {spec.name} must be a scalar or have shape (B,) or (B, 1), "
+            f"got shape {arr.shape}"
+        )
+    return arr
+
+
+def make(key: str, **hyper: Any) -> Optimizer:
+    """Build a validated optimizer. Missing hyper-parameters take the registry default.
+
+    Raises ValueError for an unknown key, an unknown hyper-parameter name, or a value
+    outside its valid range (the message names the parameter and the range).
+    """
+    spec = OPTIMIZERS.get(key)
+    if spec is None:
+        raise ValueError(f"unknown optimizer {key!r}; choose one of {', '.join(OPTIMIZERS)}")
+    names = {h.name for h in spec.hyper}
+    unknown = sorted(set(hyper) - names)
+    if unknown:
+        raise ValueError(
+            f"{key}: unknown hyper-parameter {unknown[0]!r}; valid: "
+            f"{', '.join(h.name for h in spec.hyper)}"
+        )
+    values = {
+        h.name: _validate(key, h, hyper.get(h.name, h.default)) for h in spec.hyper
+    }
+    rows = {v.shape[0] for v in values.values() if v.ndim == 2 and v.shape[0] != 1}
+    if len(rows) > 1:
+        raise ValueError(f"{key}: hyper-parameter arrays disagree on B: {sorted(rows)}")
+    return _CLASSES[key](spec, values)

@@ -1,0 +1,80 @@
+"""Every user-facing string, looked up by key: ``t("race.title")``.
+
+The strings live in ``assets/i18n/<lang>.toml`` (nested tables, dotted keys), so a second
+language is a file, not a rewrite. The language is per thread because Streamlit runs each
+browser session's script in a thread of its own; ``app.py`` calls :func:`use` at the top of
+every run. Missing keys fall back to English, then to the key itself, so a half-translated
+file never breaks a page (a test checks that every key used in the code exists in English).
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from functools import cache
+from pathlib import Path
+
+I18N_DIR = Path(__file__).resolve().parent / "assets" / "i18n"
+DEFAULT_LANGUAGE = "en"
+
+_current = threading.local()
+
+
+def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, key + "."))
+        else:
+            flat[key] = value
+    return flat
+
+
+@cache
+def strings(lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """All strings of one language as a flat ``{dotted.key: text}`` mapping."""
+    path = I18N_DIR / f"{lang}.toml"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return _flatten(tomllib.load(fh))
+
+
+def languages() -> dict[str, str]:
+    """Available languages: code -> the language's own name (``meta.language_name``)."""
+    found = {}
+    for path in sorted(I18N_DIR.glob("*.toml")):
+        found[path.stem] = strings(path.stem).get("meta.language_name", path.stem)
+    return found
+
+
+def use(lang: str) -> None:
+    """Select the language for this thread (this browser session's script run)."""
+    _current.lang = lang if lang in languages() else DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    return getattr(_current, "lang", DEFAULT_LANGUAGE)
+
+
+def t(key: str, /, **fmt) -> str:
+    """The text for ``key`` in the current language, with ``{name}`` fields filled from fmt."""
+    text = strings(current_language()).get(key)
+    if text is None:
+        text = strings(DEFAULT_LANGUAGE).get(key, key)
+    return text.format(**fmt) if fmt else text
+
+
+def has(key: str) -> bool:
+    return key in strings(DEFAULT_LANGUAGE)
+
+
+def table(prefix: str) -> dict[str, object]:
+    """Every entry under ``prefix.`` (e.g. a list of rows), in the current language."""
+    start = prefix + "."
+    english = {k[len(start):]: v for k, v in strings(DEFAULT_LANGUAGE).items()
+               if k.startswith(start)}
+    local = {k[len(start):]: v for k, v in strings(current_language()).items()
+             if k.startswith(start)}
+    return {key: local.get(key, value) for key, value in english.items()}
