@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from benchmarks.serve import free_port, start_streamlit, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("DESCENT_LAB_CHROMIUM", "/usr/bin/chromium")
@@ -30,9 +27,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 720}
 
-pytestmark = pytest.mark.e2e
-
-
 def _chromium_missing() -> str | None:
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         return f"no Chromium at {CHROMIUM} (apt-get install chromium): browser tests skipped"
@@ -44,62 +38,26 @@ def _chromium_missing() -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).resolve().parent
+    browser_tests = [item for item in items if here in Path(str(item.path)).resolve().parents]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
     reason = _chromium_missing()
-    if reason is None:
+    if reason is None or not browser_tests:
         return
     print(f"\n*** {reason} ***")
     skip = pytest.mark.skip(reason=reason)
-    for item in items:
-        if "e2e" in item.keywords:
-            item.add_marker(skip)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_http(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
-
-
-def start_streamlit(script: Path, port: int) -> subprocess.Popen:
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]
-    proc = subprocess.Popen(cmd, cwd=script.parent, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health")
-    except RuntimeError:
-        proc.kill()
-        raise
-    return proc
+    for item in browser_tests:
+        item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
 def app_url():
     """The app, started once for the whole browser session."""
-    port = _free_port()
+    port = free_port()
     proc = start_streamlit(ROOT / "app.py", port)
     yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc)
 
 
 @pytest.fixture(scope="session")
