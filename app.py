@@ -1,11 +1,15 @@
 """Descent Lab entry point: page config, the language picker, and the navigation."""
 
+import os
 from pathlib import Path
 
-import streamlit as st
+# One BLAS thread per process: see engine/__init__.py (must precede the first NumPy import).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import texts
-from texts import t
+import streamlit as st  # noqa: E402
+
+import texts  # noqa: E402
+from texts import t  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
