@@ -376,8 +376,9 @@ class NAG(Momentum):
         return new, MomentumState(buf)
 
     def lookahead(self, params, state, lr_scale=1.0):
-        """params - lr * momentum * buf: where the classic (Sutskever) form of NAG takes
-        its gradient."""
+        """params - lr * momentum * buf: where momentum alone carries the parameters next,
+        the look-ahead point the NAG picture draws. (torch's parameters are themselves the
+        notes' look-ahead points W - momentum * v; see the registry's notes_diff.)"""
         params = np.asarray(params, dtype=np.float64)
         shift = np.multiply(state.buf, -self._lr_now(lr_scale) * self._h["momentum"])
         shift += params
@@ -520,11 +521,27 @@ class Adam(Optimizer):
 
     def _apply(self, params_base, m, second, scratch, lr, bc1, bc2):
         """params_base - lr / bc1 * m / (sqrt(second) / sqrt(bc2) + eps), into scratch."""
+        eps = self._h["eps"]
         np.sqrt(second, out=scratch)
-        scratch *= 1.0 / np.sqrt(bc2) if not isinstance(bc2, float) else 1.0 / math.sqrt(bc2)
-        scratch += self._h["eps"]
-        np.divide(m, scratch, out=scratch)
-        scratch *= -lr / bc1
+        folded = (
+            isinstance(lr, float) and lr > 1e-200 and isinstance(bc1, float)
+            and isinstance(bc2, float) and isinstance(eps, float)
+        )
+        if folded:
+            # Fold both constants into the denominator: one pass over the array fewer.
+            # (sqrt(v) / sqrt(bc2) + eps) * (-bc1 / lr) = sqrt(v) * c1 + c2.
+            c1 = -bc1 / (lr * math.sqrt(bc2))
+            c2 = -eps * bc1 / lr
+            folded = math.isfinite(c1) and math.isfinite(c2)
+        if folded:
+            scratch *= c1
+            scratch += c2
+            np.divide(m, scratch, out=scratch)
+        else:
+            scratch *= 1.0 / np.sqrt(bc2)
+            scratch += eps
+            np.divide(m, scratch, out=scratch)
+            scratch *= -lr / bc1
         scratch += params_base
         return scratch
 
@@ -534,9 +551,12 @@ class Adam(Optimizer):
         m, v, scratch = self._moments(g, state)
         vmax = state.max_exp_avg_sq
         second = v
-        if self._ams_any:
-            vmax = np.maximum(vmax, v)
-            second = vmax if self._ams_all else np.where(self._ams_mask, vmax, v)
+        if self._ams_all:
+            vmax = second = np.maximum(vmax, v)
+        elif self._ams_any:
+            # Mixed sweep: runs without amsgrad keep an untouched (zero) max, as alone.
+            vmax = np.where(self._ams_mask, np.maximum(vmax, v), vmax)
+            second = np.where(self._ams_mask, vmax, v)
         new = self._apply(params, m, second, scratch, lr, bc1, bc2)
         return new, AdamState(m, v, vmax, t)
 
@@ -624,12 +644,28 @@ class NAdam(Optimizer):
         scratch *= 1.0 - b2
         v = np.multiply(state.exp_avg_sq, b2)
         v += scratch
-        np.multiply(v, 1.0 / bc2, out=scratch)
-        np.sqrt(scratch, out=scratch)
-        scratch += self._h["eps"]  # denominator
-        new = np.multiply(g, coef_g)
-        step_m = np.multiply(m, coef_m)
-        new += step_m
+        eps = self._h["eps"]
+        consts = (coef_g, coef_m, bc2, eps)
+        folded = all(isinstance(c, float) for c in consts) and abs(coef_g) > 1e-200
+        if folded:
+            # Divide numerator and denominator by coef_g: one pass over the arrays fewer.
+            c1 = 1.0 / (math.sqrt(bc2) * coef_g)
+            c2 = eps / coef_g
+            ratio = coef_m / coef_g
+            folded = math.isfinite(c1) and math.isfinite(c2) and math.isfinite(ratio)
+        if folded:
+            np.sqrt(v, out=scratch)
+            scratch *= c1
+            scratch += c2
+            new = np.multiply(m, ratio)
+            new += g
+        else:
+            np.multiply(v, 1.0 / bc2, out=scratch)
+            np.sqrt(scratch, out=scratch)
+            scratch += eps  # denominator
+            new = np.multiply(g, coef_g)
+            step_m = np.multiply(m, coef_m)
+            new += step_m
         new /= scratch
         new += params
         return new, NAdamState(m, v, prod, t)
@@ -679,9 +715,9 @@ class Adamax(Optimizer):
 # Registry.
 
 _NOTES_EPS_INSIDE = (
-    r"The notes put \(\epsilon\) inside the square root, \(\eta/\sqrt{G_t+\epsilon}\); "
-    r"torch (and this app) adds it outside, \(\gamma/(\sqrt{G_t}+\epsilon)\). "
-    r"The two differ only while \(G_t\) is about as small as \(\epsilon\)."
+    r"The notes put $\epsilon$ inside the square root, $\eta/\sqrt{G_t+\epsilon}$; "
+    r"torch (and this app) adds it outside, $\gamma/(\sqrt{G_t}+\epsilon)$. "
+    r"The two differ only while $G_t$ is about as small as $\epsilon$."
 )
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {}
@@ -721,10 +757,10 @@ _register(Momentum, OptimizerSpec(
     ),
     notes_diff=(
         r"The notes keep a velocity that already contains the learning rate, "
-        r"\(v_t = \gamma v_{t-1} - \eta\nabla L\), \(W_{t+1} = W_t + v_t\) "
-        r"(their \(\gamma\) is the momentum \(\mu\) here, their \(\eta\) the learning rate "
-        r"\(\gamma\)). torch keeps the buffer without it, \(b_t = \mu b_{t-1} + g_t\), and "
-        r"steps \(\theta_t = \theta_{t-1} - \gamma b_t\); so \(v_t = -\gamma b_t\) and the "
+        r"$v_t = \gamma v_{t-1} - \eta\nabla L$, $W_{t+1} = W_t + v_t$ "
+        r"(their $\gamma$ is the momentum $\mu$ here, their $\eta$ the learning rate "
+        r"$\gamma$). torch keeps the buffer without it, $b_t = \mu b_{t-1} + g_t$, and "
+        r"steps $\theta_t = \theta_{t-1} - \gamma b_t$; so $v_t = -\gamma b_t$ and the "
         r"two are the same while the learning rate is constant. With a schedule they "
         r"differ: here a new learning rate rescales the whole accumulated buffer at once."
     ),
@@ -743,16 +779,17 @@ _register(NAG, OptimizerSpec(
         r"\end{aligned}"
     ),
     notes_diff=(
-        r"The notes write NAG in its look-ahead form, "
-        r"\(v_t = \gamma v_{t-1} + \eta\nabla L(W_t - \gamma v_{t-1})\), "
-        r"\(W_{t+1} = W_t + v_t\): the gradient is taken at the look-ahead point. (As "
-        r"printed, the signs are inconsistent: with \(+\eta\nabla L\) and "
-        r"\(W_{t+1} = W_t + v_t\) the step would go uphill; read \(W_{t+1} = W_t - v_t\).) "
-        r"torch uses the equivalent rewrite of Sutskever et al. / Bengio, which needs the "
-        r"gradient only at the current parameters: \(b_t = \mu b_{t-1} + g_t\), "
-        r"\(\theta_t = \theta_{t-1} - \gamma (g_t + \mu b_t)\). The parameters stored here "
-        r"are the notes' look-ahead points; the picture also marks "
-        r"\(\theta - \gamma\mu b\)."
+        r"The notes write NAG in its look-ahead form (their $\gamma$ is the momentum, "
+        r"$\mu$ here; their $\eta$ the learning rate, $\gamma$ here): "
+        r"$v_t = \gamma v_{t-1} + \eta\nabla L(W_t - \gamma v_{t-1})$, "
+        r"$W_{t+1} = W_t + v_t$, so the gradient is taken at the look-ahead point. (As "
+        r"printed the signs clash: with $+\eta\nabla L$ the update must read "
+        r"$W_{t+1} = W_t - v_t$.) torch uses the equivalent rewrite of Sutskever et al., "
+        r"which needs the gradient only at the current parameters: "
+        r"$b_t = \mu b_{t-1} + g_t$, $\theta_t = \theta_{t-1} - \gamma (g_t + \mu b_t)$. "
+        r"Its parameters $\theta$ are the notes' look-ahead points and its buffer $b$ is "
+        r"the notes' $v$ divided by the learning rate. The picture also marks "
+        r"$\theta - \gamma\mu b$, where momentum alone would carry $\theta$ next."
     ),
     summary="Momentum that corrects itself with the gradient at the point it is heading to.",
 ))
@@ -791,8 +828,8 @@ _register(RMSprop, OptimizerSpec(
         r"\end{aligned}"
     ),
     notes_diff=(
-        r"The notes call the running mean \(G_t\) and its decay \(\gamma\) (torch: "
-        r"\(v_t\) and \(\alpha\); our slider: rho). " + _NOTES_EPS_INSIDE
+        r"The notes call the running mean $G_t$ and its decay $\gamma$ (torch: "
+        r"$v_t$ and $\alpha$; our slider: rho). " + _NOTES_EPS_INSIDE
     ),
     summary="AdaGrad with a forgetting running mean, so the step size does not die out.",
 ))
@@ -812,20 +849,20 @@ _register(Adadelta, OptimizerSpec(
         r"\end{aligned}"
     ),
     notes_diff=(
-        r"The notes write \(\Delta_W = \frac{\sqrt{s+\epsilon}}{G_t+\epsilon}\,\nabla L\), "
-        r"with \(G_t\) not square-rooted: a typo; the method (Zeiler 2012) and torch divide "
-        r"by \(\sqrt{G_t+\epsilon}\), so that the step has the units of the parameters. "
+        r"The notes write $\Delta_W = \frac{\sqrt{s+\epsilon}}{G_t+\epsilon}\,\nabla L$, "
+        r"with $G_t$ not square-rooted: a typo; the method (Zeiler 2012) and torch divide "
+        r"by $\sqrt{G_t+\epsilon}$, so that the step has the units of the parameters. "
         r"The notes also have no learning rate (AdaDelta was designed without one); torch "
-        r"multiplies \(\Delta x_t\) by \(\gamma\), default 1.0, which gives the notes' rule."
+        r"multiplies $\Delta x_t$ by $\gamma$, default 1.0, which gives the notes' rule."
     ),
     summary="RMSProp whose step size is a running mean of past steps: no learning rate needed.",
 ))
 
 _ADAM_NOTES = (
-    r"The notes write \(W_{t+1} = W_t - \hat m_t\,\eta/\sqrt{\hat v_t + \epsilon}\), "
-    r"with \(\epsilon\) inside the square root; torch (and this app) adds it outside, "
-    r"\(\sqrt{\hat v_t} + \epsilon\). They differ only while \(\hat v_t\) is about as small "
-    r"as \(\epsilon^2\) (near the minimum or in flat regions)."
+    r"The notes write $W_{t+1} = W_t - \hat m_t\,\eta/\sqrt{\hat v_t + \epsilon}$, "
+    r"with $\epsilon$ inside the square root; torch (and this app) adds it outside, "
+    r"$\sqrt{\hat v_t} + \epsilon$. They differ only while $\hat v_t$ is about as small "
+    r"as $\epsilon^2$ (near the minimum or in flat regions)."
 )
 
 _register(Adam, OptimizerSpec(
