@@ -51,6 +51,7 @@ MAX_PATH_WORK = 2_000_000  # B · (steps+1) for record="path" (~150 MB of float6
 LOSS_BOUND = 1e12  # |f| beyond this counts as running away
 GRAD_BOUND = 1e12  # |∂f| beyond this counts as running away (keeps squared sums finite)
 RECORD_MODES = ("full", "path", "final")
+BASIN_KINDS = ("global", "local")  # critical points a basin map colours by
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,15 @@ class DescentResult:
     Row index t is the iterate index: ``path[t]`` = x_t, ``loss[t]`` = f(x_t),
     ``grad[t]`` = g_t, the gradient used by step t (including noise; ``grad[T]`` is the
     noise-free gradient at the final point), ``step[t]`` = x_{t+1} − x_t,
-    ``lookahead[t]`` = ``opt.lookahead(x_t, s_t)`` (x_t − lr·μ·buf_t for NAG, else x_t).
+    ``lookahead[t]`` = ``opt.lookahead(x_t, s_t, lr_scale=η(t))`` (x_t − η(t)·lr·μ·buf_t
+    for NAG, x_t for every other rule; the last row uses η(T−1)).
 
     ``record="full"``: all of the above with T+1 rows (T for ``step``), plus ``state`` — a
     tuple with one dict per group, field -> array (T+1, n, …), row t = state s_t after step
-    t−1 (row 0 = init state) — and ``effective_lr``, a tuple of (T+1, n, 2) arrays,
-    ``opt.effective_lr(s_t)`` (without the schedule multiplier; non-finite values of the
-    init row, e.g. Adam's undefined bias correction at t=0, are reported as 0).
+    t−1 (row 0 = init state) — and ``effective_lr``, a tuple of (T+1, n, 2) arrays: row
+    t+1 = ``opt.effective_lr(s_{t+1}, lr_scale=η(t))``, the per-coordinate step size that
+    step t applied (schedule included); row 0 is taken from the init state without a
+    schedule (non-finite values there are reported as 0).
     ``record="path"``: the same without ``state``/``effective_lr`` (empty tuples).
     ``record="final"``: ``path``, ``grad`` and ``lookahead`` hold only the final row
     (1, B, 2), ``step`` is empty (0, B, 2); ``loss`` keeps every row (T+1, B) because
@@ -170,10 +173,21 @@ def _group_starts(item: Run) -> np.ndarray:
 
 
 def _schedule_multipliers(schedule: Callable | None, steps: int) -> np.ndarray:
-    """η(t) for t = 0 … T−1 (all ones without a schedule); must be finite and ≥ 0."""
+    """η(t) for t = 0 … T−1 (all ones without a schedule); must be finite and ≥ 0.
+
+    One call on the whole int array ``arange(T)`` when the schedule accepts arrays (as
+    ``engine.schedules`` do), else one call per step.
+    """
     if schedule is None:
         return np.ones(steps)
-    mult = np.array([float(schedule(t)) for t in range(steps)], dtype=np.float64)
+    t = np.arange(steps)
+    mult = None
+    try:
+        mult = np.asarray(schedule(t), dtype=np.float64)
+    except (TypeError, ValueError):  # a scalar-only callable, e.g. one with an ``if t < …``
+        mult = None
+    if mult is None or mult.shape != (steps,):
+        mult = np.array([float(schedule(int(k))) for k in t], dtype=np.float64)
     if not (np.isfinite(mult).all() and (mult >= 0).all()):
         raise ValueError("the learning-rate schedule must give finite multipliers >= 0")
     return mult
@@ -239,7 +253,7 @@ def run(
     for n in sizes:
         slices.append(slice(offset, offset + n))
         offset += n
-    labels = np.repeat(np.array([item.label for item in runs], dtype=object), sizes)
+    labels = np.repeat(np.array([str(item.label) for item in runs], dtype=str), sizes)
     group = np.repeat(np.arange(len(runs)), sizes)
     with np.errstate(all="ignore"):
         return _descend(
@@ -260,8 +274,7 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
 
     params = np.concatenate(starts, axis=0)
     states = [opt.init(params[sl]) for opt, sl in zip(opts, slices, strict=True)]
-    loss = np.asarray(surface.f(params), dtype=np.float64).reshape(batch)
-    grad = np.asarray(surface.grad(params), dtype=np.float64).reshape(batch, 2)
+    loss, grad = _evaluate(surface, params)
 
     # A start can already be invalid (e.g. log(x) at x < 0): it is frozen at step 0.
     alive = (np.abs(loss) <= LOSS_BOUND) & (np.abs(grad) <= GRAD_BOUND).all(axis=1)
@@ -290,12 +303,16 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
 
     new_params = np.empty_like(params)
     used_grad = last_used_grad = grad
+    dead_idx = np.flatnonzero(~alive)  # frozen runs, kept as indices: few, and cheap to fix up
     for t in range(steps):
-        used_grad = grad + noise * rng.standard_normal((batch, 2)) if rng is not None else grad
-        if not alive.all():
-            # a frozen run keeps repeating the last gradient it used
-            used_grad = np.where(alive[:, None], used_grad, last_used_grad)
-        last_used_grad = used_grad
+        if rng is not None:
+            used_grad = grad + noise * rng.standard_normal((batch, 2))
+            # a frozen run keeps repeating the last gradient it used (without noise the
+            # held gradient row of grad already is that gradient)
+            used_grad[dead_idx] = last_used_grad[dead_idx]
+            last_used_grad = used_grad
+        else:
+            used_grad = grad
         if keep_rows:
             grad_rows[t] = used_grad
         scale = multipliers[t]
@@ -305,24 +322,23 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
             new_params[sl] = p
             new_states.append(s2)
 
-        bad = ~(np.abs(new_params) <= pos_bound).all(axis=1)  # NaN compares False
+        bad = ~_rows_within(new_params, pos_bound)
         if bad.any():
             new_params[bad] = params[bad]  # never evaluate the surface at inf/NaN
-        new_loss = np.asarray(surface.f(new_params), dtype=np.float64).reshape(batch)
-        new_grad = np.asarray(surface.grad(new_params), dtype=np.float64).reshape(batch, 2)
-        bad |= ~(np.abs(new_loss) <= LOSS_BOUND)
-        bad |= ~(np.abs(new_grad) <= GRAD_BOUND).all(axis=1)
+        new_loss, new_grad = _evaluate(surface, new_params)
+        bad |= ~(np.abs(new_loss) <= LOSS_BOUND)  # NaN compares False
+        bad |= ~_rows_within(new_grad, GRAD_BOUND)
         newly = bad & alive
         if newly.any():
             diverged_at[newly] = t + 1
             alive &= ~newly
-        if not alive.all():
-            dead = ~alive
-            new_params[dead] = params[dead]
-            new_loss[dead] = loss[dead]
-            new_grad[dead] = grad[dead]
+            dead_idx = np.flatnonzero(~alive)
+        if dead_idx.size:
+            new_params[dead_idx] = params[dead_idx]
+            new_loss[dead_idx] = loss[dead_idx]
+            new_grad[dead_idx] = grad[dead_idx]
             new_states = [
-                _freeze(s2, s, dead[sl])
+                _freeze(s2, s, dead_idx[(dead_idx >= sl.start) & (dead_idx < sl.stop)] - sl.start)
                 for s2, s, sl in zip(new_states, states, slices, strict=True)
             ]
         params, new_params = new_params, params
@@ -335,8 +351,14 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
         if full:
             _record_state(t + 1, opts, slices, params, states, state_rows, elr_rows, scale)
 
+    if full:
+        # A non-finite effective step size can only come from an init state (Adam's bias
+        # correction 1 − β₂⁰ = 0), kept by a run frozen before its first step: report 0.
+        for elr in elr_rows:
+            np.nan_to_num(elr, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     # the gradient row at the final point: noise-free, or the held one for frozen runs
-    final_grad = grad if alive.all() else np.where(alive[:, None], grad, used_grad)
+    final_grad = grad.copy()
+    final_grad[dead_idx] = used_grad[dead_idx]
     if keep_rows:
         grad_rows[steps] = final_grad
         step_rows = np.diff(path_rows, axis=0)
@@ -365,6 +387,18 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
     )
 
 
+def _evaluate(surface, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f(xy) (B,) and ∇f(xy) (B, 2) as fresh float64 arrays.
+
+    Copies, because the loop writes into them and a surface may hand back a view of its
+    input (∇½‖x‖² = x) or a broadcast constant (a typed formula like "1").
+    """
+    batch = xy.shape[0]
+    loss = np.array(np.broadcast_to(np.asarray(surface.f(xy), dtype=np.float64), (batch,)))
+    grad = np.array(np.broadcast_to(np.asarray(surface.grad(xy), dtype=np.float64), (batch, 2)))
+    return loss, grad
+
+
 def _scale_at(multipliers: np.ndarray, t: int) -> float:
     """η(t) for the look-ahead of row t; the last multiplier for the final row (1 if T=0)."""
     if multipliers.size == 0:
@@ -379,27 +413,34 @@ def _fields(state) -> dict:
 
 def _record_state(row, opts, slices, params, states, state_rows, elr_rows, scale) -> None:
     """Copy s_t and opt.effective_lr(s_t) (times the schedule multiplier ``scale``) of every
-    group into row ``row`` of the record.
-
-    A non-finite effective step size (Adam's bias correction 1 − β₂⁰ = 0 in the init state,
-    kept by a run frozen before its first step) is reported as 0.
-    """
+    group into row ``row`` of the record."""
     for opt, sl, s, fields, elr in zip(opts, slices, states, state_rows, elr_rows, strict=True):
         for name, value in _fields(s).items():
             fields[name][row] = value
-        size = (sl.stop - sl.start, 2)
-        elr[row] = np.broadcast_to(opt.effective_lr(s, lr_scale=scale, like=params[sl]), size)
-        np.nan_to_num(elr[row], copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        elr[row] = opt.effective_lr(s, lr_scale=scale, like=params[sl])  # broadcasts to (n, 2)
 
 
-def _freeze(new_state, old_state, dead: np.ndarray):
-    """State NamedTuple with the rows of frozen runs kept at their old values."""
-    if not dead.any():
+def _freeze(new_state, old_state, rows: np.ndarray):
+    """State NamedTuple whose ``rows`` (frozen runs of this group) keep their old values."""
+    if not rows.size:
         return new_state
-    return type(new_state)(
-        *(np.where(dead.reshape((-1,) + (1,) * (np.ndim(n) - 1)), o, n)
-          for n, o in zip(new_state, old_state, strict=True))
-    )
+    fields = []
+    for new, old in zip(new_state, old_state, strict=True):
+        if new is old or not new.flags.writeable:
+            new = np.array(new, dtype=np.float64)  # never write into an input or a view
+        new[rows] = old[rows]
+        fields.append(new)
+    return type(new_state)(*fields)
+
+
+def _rows_within(values: np.ndarray, bound: float) -> np.ndarray:
+    """(B,) bool: both coordinates of a (B, 2) array are finite with |·| ≤ bound.
+
+    Two column views instead of ``.all(axis=1)``: a reduction over a length-2 axis is
+    ~10× slower in NumPy, and this runs three times per step.
+    """
+    within = np.abs(values) <= bound  # NaN compares False
+    return within[:, 0] & within[:, 1]
 
 
 def _lookahead_into(out, opts, slices, params, states, scale) -> None:
@@ -510,8 +551,9 @@ def sweep_lr_momentum(
 class BasinMap:
     """Basin of attraction on a grid of starts: ``index[i, j]`` for start (xs[j], ys[i]).
 
-    ``index`` = position in ``surface.minima`` of the critical point nearest to the final
-    iterate if it lies within ``radius`` of it, else −1 (also −1 when the run diverged).
+    ``index`` = position in ``surface.minima`` of the minimum (kind global or local) nearest
+    to the final iterate if it lies within ``radius`` of it, else −1: the run diverged, or
+    it ended away from every minimum (held on a saddle, too few steps).
     """
 
     index: np.ndarray
@@ -557,13 +599,15 @@ def basin_map(
     if radius is None:
         radius = 0.05 * max(float(xmax) - float(xmin), float(ymax) - float(ymin))
     final = result.final_position
-    points = np.array([[p.x, p.y] for p in surface.minima], dtype=np.float64).reshape(-1, 2)
+    chosen = np.array([i for i, p in enumerate(surface.minima) if p.kind in BASIN_KINDS],
+                      dtype=np.int64)
     index = np.full(final.shape[0], -1, dtype=np.int64)
-    if points.shape[0]:
+    if chosen.size:
+        points = np.array([[surface.minima[i].x, surface.minima[i].y] for i in chosen])
         dist = np.linalg.norm(final[:, None, :] - points[None, :, :], axis=2)
         nearest = np.argmin(dist, axis=1)
         close = dist[np.arange(final.shape[0]), nearest] <= radius
-        index = np.where(close & ~result.diverged, nearest, -1)
+        index = np.where(close & ~result.diverged, chosen[nearest], -1)
     shape = (grid_n, grid_n)
     return BasinMap(
         index=index.reshape(shape),
