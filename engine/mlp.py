@@ -38,8 +38,8 @@ then for hidden layers with batch norm ``gamma_l`` (out), ``beta_l`` (out).
 Inference choice: :meth:`Network.predict` never applies dropout, and batch normalization
 uses the statistics of the X it is given, exactly as in training (we keep no running
 averages). For the classroom use — predicting on the training set, or on a grid for a
-decision-boundary map — pass the training points and the grid together, or see
-:meth:`Network.predict` ``reference`` to take the statistics from the training set.
+decision-boundary map — pass ``reference=X_train`` to :meth:`Network.predict` so the grid
+is normalized with the training set's statistics instead of its own.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ LOSSES: dict[str, Loss] = {
                 r"J = \frac{1}{nK}\sum_{i,k} (\hat y_{ik} - y_{ik})^2", False),
 }
 
-# (output, loss) pairs whose gradient w.r.t. the logits is simply (yhat - y) / n.
+# (output, loss) pairs whose gradient w.r.t. the logits is proportional to yhat - y.
 SENSIBLE_PAIRS: list[tuple[str, str]] = [("sigmoid", "bce"), ("softmax", "cce"),
                                          ("linear", "mse")]
 
@@ -178,6 +178,62 @@ def _per_network(value, n_networks: int, name: str) -> np.ndarray:
             f"got shape {arr.shape}") from None
 
 
+# Speed notes (measured, B=1000 XOR networks): numpy's batched matmul makes one small BLAS
+# call per network and reduces over a middle axis slowly, so for small layers einsum is
+# 1.5-4x faster; a shared input X turns the first layer into ONE gemm with the block matrix
+# K = kron([X, 1]^T, I_out), which also yields the weight and bias gradients in one gemm.
+_SMALL_LAYER = 4096   # per-network multiply-adds up to which einsum beats batched matmul
+# Entries of K up to which the single-gemm first layer is used: K has out times more
+# multiply-adds than needed, and a larger gemm makes OpenBLAS go multi-threaded, which on a
+# busy 2-core server was measured 200x slower (105 ms instead of 0.5 ms per call).
+_KRON_MAX = 8192
+
+
+def _is_small(n: int, n_in: int, n_out: int) -> bool:
+    return n * n_in * n_out <= _SMALL_LAYER
+
+
+def _layer_matmul(a, W):
+    """a (B, n, in) @ W (B, in, out) -> (B, n, out); a (n, in) is shared by all networks."""
+    if a.ndim == 3 and _is_small(a.shape[1], a.shape[2], W.shape[2]):
+        return np.einsum("bni,bio->bno", a, W)
+    return a @ W
+
+
+def _weight_grad(a, dz):
+    """sum_i a_i^T dz_i per network: (B, in, out)."""
+    if a.ndim == 2:
+        return a.T @ dz
+    if _is_small(a.shape[1], a.shape[2], dz.shape[2]):
+        return np.einsum("bni,bno->bio", a, dz)
+    return a.transpose(0, 2, 1) @ dz
+
+
+def _back_matmul(dz, W):
+    """dz (B, n, out) @ W^T -> (B, n, in)."""
+    if _is_small(dz.shape[1], W.shape[1], dz.shape[2]):
+        return np.einsum("bno,bio->bni", dz, W)
+    return dz @ W.transpose(0, 2, 1)
+
+
+def _sum_samples(A):
+    """(B, n, w) -> (B, w): sum over the samples axis."""
+    return np.einsum("bnw->bw", A)
+
+
+def _mean_samples(A):
+    """(B, n, w) -> (B, 1, w)."""
+    return np.einsum("bnw->bw", A)[:, None, :] / A.shape[1]
+
+
+def _first_layer_kron(X, n_out):
+    """K = kron([X, 1]^T, I_out) ((in+1)*out, n*out) when X is shared and K is small."""
+    if X.ndim != 2 or (X.shape[1] + 1) * n_out * X.shape[0] * n_out > _KRON_MAX:
+        return None
+    X1 = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)
+    return np.kron(X1.T, np.eye(n_out))
+
+
 class _LayerCache(NamedTuple):
     u: np.ndarray           # activation input (after batch norm when on)
     a: np.ndarray           # f(u), before dropout
@@ -185,6 +241,7 @@ class _LayerCache(NamedTuple):
     xhat: np.ndarray | None  # batch-normalized z
     inv_std: np.ndarray | None
     out: np.ndarray         # what the layer feeds forward: a, times the mask if any
+    mean: np.ndarray | None  # batch-norm batch mean (B, 1, width)
 
 
 @dataclass(frozen=True)
@@ -383,8 +440,13 @@ class Network:
 
     # ---- forward
 
-    def _forward(self, theta, X, dropout, rng):
-        """Logits (B, n, K) and the per-hidden-layer caches needed by backprop."""
+    def _forward(self, theta, X, dropout, rng, kron=None, bn_stats=None):
+        """Logits (B, n, K) and the per-hidden-layer caches needed by backprop.
+
+        ``kron``: the first-layer block matrix of :func:`_first_layer_kron`, or None.
+        ``bn_stats``: per hidden layer (mean, inv_std) to normalize with instead of the
+        statistics of this batch (inference on a grid against the training set).
+        """
         B = theta.shape[0]
         act = ACTIVATIONS[self.activation]
         p = None
@@ -399,15 +461,23 @@ class Network:
         a = X
         last = self.n_layers - 1
         for layer, s in enumerate(self._slots):
-            W = theta[:, s.W].reshape(B, s.n_in, s.n_out)
-            z = a @ W + theta[:, None, s.b]
+            if layer == 0 and kron is not None:
+                # W and b are contiguous in theta, laid out as the rows of [W; b].
+                z = (theta[:, s.W.start:s.b.stop] @ kron).reshape(B, X.shape[0], s.n_out)
+            else:
+                W = theta[:, s.W].reshape(B, s.n_in, s.n_out)
+                z = _layer_matmul(a, W) + theta[:, None, s.b]
             if layer == last:
                 return z, caches
-            xhat = inv_std = None
+            mean = xhat = inv_std = None
             if s.gamma is not None:
-                centered = z - z.mean(axis=1, keepdims=True)
-                inv_std = 1.0 / np.sqrt((centered * centered).mean(axis=1, keepdims=True)
-                                        + BN_EPS)
+                if bn_stats is None:
+                    mean = _mean_samples(z)
+                    centered = z - mean
+                    inv_std = 1.0 / np.sqrt(_mean_samples(centered * centered) + BN_EPS)
+                else:
+                    mean, inv_std = bn_stats[layer]
+                    centered = z - mean
                 xhat = centered * inv_std
                 u = theta[:, None, s.gamma] * xhat + theta[:, None, s.beta]
             else:
@@ -417,31 +487,40 @@ class Network:
             if p is not None:
                 mask = (rng.random(h.shape) >= p) / (1.0 - p)
             a = h if mask is None else h * mask
-            caches.append(_LayerCache(u, h, mask, xhat, inv_std, a))
+            caches.append(_LayerCache(u, h, mask, xhat, inv_std, a, mean))
         raise AssertionError("unreachable")
 
-    def forward(self, theta, X, return_hidden: bool = True):
-        """Inference forward pass.
+    def forward(self, theta, X, return_hidden: bool = True, reference=None):
+        """Inference forward pass (no dropout).
 
         Returns ``(output (B, n, K), hidden)`` where ``hidden`` lists each hidden layer's
         activations a_l (B, n, width_l) — one small map per neuron when X is a grid — or,
         with ``return_hidden=False``, only the output.
+        Batch norm normalizes with the statistics of X itself (as in training), or, when
+        ``reference`` (e.g. the training inputs) is given, with the statistics of
+        ``reference`` — use that to draw a decision boundary on a grid.
         """
         theta = self._check_theta(theta)
         X = self._check_X(X, theta.shape[0])
-        z, caches = self._forward(theta, X, 0.0, None)
+        bn_stats = None
+        if reference is not None and self.batch_norm and self.n_hidden:
+            reference = self._check_X(reference, theta.shape[0])
+            _, ref_caches = self._forward(theta, reference, 0.0, None)
+            bn_stats = [(c.mean, c.inv_std) for c in ref_caches]
+        z, caches = self._forward(theta, X, 0.0, None, bn_stats=bn_stats)
         out = OUTPUTS[self.output].f(z)
         if not return_hidden:
             return out
         return out, [c.a for c in caches]
 
-    def predict(self, theta, X) -> np.ndarray:
+    def predict(self, theta, X, reference=None) -> np.ndarray:
         """Output yhat (B, n, K): probabilities for sigmoid/softmax, values for linear.
 
         No dropout. Batch norm (when on) normalizes with the mean and variance of this X —
-        the same batch-statistics rule as training; we keep no running averages.
+        the same batch-statistics rule as training; we keep no running averages — or of
+        ``reference`` when given (predicting a grid with the training set's statistics).
         """
-        return self.forward(theta, X, return_hidden=False)
+        return self.forward(theta, X, return_hidden=False, reference=reference)
 
     # ---- loss
 
@@ -452,7 +531,7 @@ class Network:
         grad = None
         if pair == ("sigmoid", "bce"):
             # -[y log s + (1-y) log(1-s)] = softplus(z) - y z ; d/dz = s - y
-            loss = (np.logaddexp(0.0, z) - Y * z).mean(axis=(1, 2))
+            loss = (np.logaddexp(0.0, z) - Y * z).reshape(len(z), -1).mean(axis=1)
             if want_grad:
                 grad = (_sigmoid(z) - Y) / (n * K)
             return loss, grad
@@ -473,13 +552,13 @@ class Network:
         yhat = OUTPUTS[self.output].f(z)
         if self.loss == "mse":
             resid = yhat - Y
-            loss = (resid * resid).mean(axis=(1, 2))
+            loss = (resid * resid).reshape(len(z), -1).mean(axis=1)
             g_out = 2.0 * resid / (n * K) if want_grad else None
         else:  # softmax + bce: probabilities, not a fused pair
             log_p = z - z.max(axis=-1, keepdims=True)
             log_p = log_p - np.log(np.exp(log_p).sum(axis=-1, keepdims=True))
             log_q = np.log1p(-yhat)
-            loss = -(Y * log_p + (1.0 - Y) * log_q).mean(axis=(1, 2))
+            loss = -(Y * log_p + (1.0 - Y) * log_q).reshape(len(z), -1).mean(axis=1)
             g_out = ((1.0 - Y) / (1.0 - yhat) - Y / yhat) / (n * K) if want_grad else None
         if want_grad:
             if self.output == "sigmoid":
@@ -491,9 +570,15 @@ class Network:
         return loss, grad
 
     def _penalty(self, theta, l1, l2):
+        """l1 * sum|W| + l2 * sum W^2 per network, the per-network l1, l2 and use flags."""
         B = theta.shape[0]
+        if isinstance(l1, (int, float)) and isinstance(l2, (int, float)) and l1 == l2 == 0:
+            return 0.0, None, None, False, False  # fast path of the training loop
         l1 = _per_network(l1, B, "l1")
         l2 = _per_network(l2, B, "l2")
+        if not (np.all(np.isfinite(l1)) and np.all(np.isfinite(l2))
+                and np.all(l1 >= 0) and np.all(l2 >= 0)):
+            raise ValueError("l1 and l2 must be finite numbers >= 0")
         use_l1, use_l2 = bool(np.any(l1 != 0)), bool(np.any(l2 != 0))
         total = np.zeros(B)
         if use_l1 or use_l2:
@@ -527,7 +612,13 @@ class Network:
         B = theta.shape[0]
         X = self._check_X(X, B)
         Y = self._check_Y(Y, B, X.shape[-2])
-        z, caches = self._forward(theta, X, dropout, rng)
+        return self._loss_and_grads(theta, X, Y, l1, l2, dropout, rng,
+                                    _first_layer_kron(X, self.sizes[1]))
+
+    def _loss_and_grads(self, theta, X, Y, l1, l2, dropout, rng, kron):
+        """:meth:`loss_and_grads` on checked arrays (the training loop calls this)."""
+        B = theta.shape[0]
+        z, caches = self._forward(theta, X, dropout, rng, kron)
         loss, dz = self._data_loss(z, Y, want_grad=True)
         penalty, l1, l2, use_l1, use_l2 = self._penalty(theta, l1, l2)
         loss = loss + penalty
@@ -536,32 +627,31 @@ class Network:
         grads = np.empty((B, self.n_params))
         for layer in range(self.n_layers - 1, -1, -1):
             s = self._slots[layer]
-            inputs = X if layer == 0 else caches[layer - 1].out
-            if inputs.ndim == 2:
-                dW = inputs.T @ dz                 # (in, n) @ (B, n, out) -> (B, in, out)
-            else:
-                dW = inputs.transpose(0, 2, 1) @ dz
             W = theta[:, s.W].reshape(B, s.n_in, s.n_out)
+            if layer == 0 and kron is not None:
+                # dJ/d[W; b] = [X, 1]^T dz for every network in one gemm.
+                grads[:, s.W.start:s.b.stop] = dz.reshape(B, -1) @ kron.T
+            else:
+                inputs = X if layer == 0 else caches[layer - 1].out
+                grads[:, s.W] = _weight_grad(inputs, dz).reshape(B, -1)
+                grads[:, s.b] = _sum_samples(dz)
             if use_l1:
-                dW = dW + l1[:, None, None] * np.sign(W)
+                grads[:, s.W] += l1[:, None] * np.sign(theta[:, s.W])
             if use_l2:
-                dW = dW + (2.0 * l2)[:, None, None] * W
-            grads[:, s.W] = dW.reshape(B, -1)
-            grads[:, s.b] = dz.sum(axis=1)
+                grads[:, s.W] += (2.0 * l2)[:, None] * theta[:, s.W]
             if layer == 0:
                 break
             c = caches[layer - 1]
-            da = dz @ W.transpose(0, 2, 1)
+            da = _back_matmul(dz, W)
             if c.mask is not None:
                 da = da * c.mask
             du = da * act.grad_from(c.u, c.a)
             prev = self._slots[layer - 1]
             if prev.gamma is not None:
-                grads[:, prev.gamma] = (du * c.xhat).sum(axis=1)
-                grads[:, prev.beta] = du.sum(axis=1)
+                grads[:, prev.gamma] = _sum_samples(du * c.xhat)
+                grads[:, prev.beta] = _sum_samples(du)
                 g = du * theta[:, None, prev.gamma]
-                dz = c.inv_std * (g - g.mean(axis=1, keepdims=True)
-                                  - c.xhat * (g * c.xhat).mean(axis=1, keepdims=True))
+                dz = c.inv_std * (g - _mean_samples(g) - c.xhat * _mean_samples(g * c.xhat))
             else:
                 dz = du
         return loss, grads
@@ -573,8 +663,15 @@ class Network:
         shrink toward layer 1.
         """
         grads = self._check_theta(grads)
-        return np.stack([np.sqrt((grads[:, s.W] ** 2).sum(axis=1)) for s in self._slots],
-                        axis=1)
+        return self._grad_norms(grads)
+
+    def _grad_norms(self, grads):
+        # Cumulative sums give every layer's sum of squares with 3 array operations.
+        cumulative = np.zeros((grads.shape[0], self.n_params + 1))
+        np.cumsum(grads * grads, axis=1, out=cumulative[:, 1:])
+        starts = [s.W.start for s in self._slots]
+        stops = [s.W.stop for s in self._slots]
+        return np.sqrt(np.maximum(cumulative[:, stops] - cumulative[:, starts], 0.0))
 
 
 
@@ -615,7 +712,8 @@ def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | N
     (scalar or (B, 1)), passed to ``optimizer.step`` as ``lr_scale``.
     ``callback(epoch, theta, loss)`` runs after every epoch; returning False stops early
     (the history is then cut to the epochs done). ``opt_state`` and ``start_epoch`` let a
-    caller continue a previous run (live training in chunks).
+    caller continue a previous run (live training in chunks); the mini-batch order and the
+    dropout masks are drawn from an rng seeded by (seed, start_epoch).
     Prints no warnings: overflow is expected when a learning rate is too large, and is
     reported through ``diverged``.
     """
@@ -636,8 +734,9 @@ def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | N
     full_batch = batch_size == n
     # Reuse the training loss as the history when it IS the full-data objective.
     reuse_loss = full_batch and not use_dropout
-    batch_rng, dropout_rng = (np.random.default_rng(s)
-                              for s in np.random.SeedSequence(seed).spawn(2))
+    # Seeded by (seed, start_epoch) so a run continued in chunks draws fresh batches/masks.
+    batch_rng, dropout_rng = (np.random.default_rng(s) for s in
+                              np.random.SeedSequence([int(seed), int(start_epoch)]).spawn(2))
     state = optimizer.init(theta) if opt_state is None else opt_state
 
     loss_hist = np.empty((epochs + 1, B))
@@ -654,6 +753,8 @@ def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | N
         last_finite = np.where(finite, values, last_finite)
         loss_hist[row] = last_finite
 
+    kron = _first_layer_kron(X, net.sizes[1]) if full_batch else None
+
     def pick(A, idx):
         return A[idx] if A.ndim == 2 else A[:, idx]
 
@@ -669,11 +770,12 @@ def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | N
                 batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
             for idx in batches:
                 xb, yb = (X, Y) if idx is None else (pick(X, idx), pick(Y, idx))
-                loss, grads = net.loss_and_grads(theta, xb, yb, l1, l2, dropout,
-                                                 dropout_rng if use_dropout else None)
+                loss, grads = net._loss_and_grads(
+                    theta, xb, yb, l1, l2, dropout, dropout_rng if use_dropout else None,
+                    kron if idx is None else _first_layer_kron(xb, net.sizes[1]))
                 if reuse_loss:
                     record(epoch, loss)
-                norm_hist[epoch] += net.layer_grad_norms(grads)
+                norm_hist[epoch] += net._grad_norms(grads)
                 new_theta, state = optimizer.step(theta, grads, state, lr_scale=lr_scale)
                 ok = np.isfinite(loss) & np.isfinite(new_theta).all(axis=1)
                 newly = alive & ~ok
