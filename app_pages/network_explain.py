@@ -1,0 +1,195 @@
+"""Formulas with real numbers: the forward pass, the chain rule for one weight of the last
+layer, and the optimizer's next update, written as LaTeX with the current network's values.
+
+Pure NumPy + strings (no Streamlit), so tests can check that the numbers shown equal the
+engine's backpropagation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app_pages import network_model as nm
+from engine import mlp
+
+MAX_SHOWN = 4  # vector entries written out before "..."
+
+
+def _num(x: float) -> str:
+    x = float(x)
+    if not np.isfinite(x):
+        return r"\text{" + str(x) + "}"
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e4 or abs(x) < 1e-3:
+        mant, exp = f"{x:.3e}".split("e")
+        return rf"{mant}\times 10^{{{int(exp)}}}"
+    return f"{x:.4f}".rstrip("0").rstrip(".") if abs(x) < 1 else f"{x:.4g}"
+
+
+def _factor(x: float) -> str:
+    """A number as a factor of a product: negatives in parentheses."""
+    text = _num(x)
+    return f"({text})" if float(x) < 0 else text
+
+
+# optimizer state fields -> the symbols of the rules (torch's names where they have one)
+STATE_SYMBOLS = {"buf": "b", "sum": r"\mathrm{sum}", "square_avg": "v", "acc_delta": "u",
+                 "exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": r"v^{\max}",
+                 "exp_inf": "u", "mu_product": r"\textstyle\prod\mu", "t": "t"}
+
+
+def _vec(v) -> str:
+    v = np.asarray(v, dtype=float).ravel()
+    body = ",\\ ".join(_num(x) for x in v[:MAX_SHOWN])
+    if v.size > MAX_SHOWN:
+        body += r",\ \dots"
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+
+
+def _layer_values(exp: nm.Experiment, theta: np.ndarray):
+    """Per layer: (input a (n, in), pre-activation z (n, out), output a (n, out)) for all
+    training samples, from the engine's forward pass (batch norm included)."""
+    net = exp.net
+    with np.errstate(all="ignore"):
+        out, hidden = net.forward(theta, exp.X_train)
+    weights = net.unpack(theta)
+    inputs = [exp.X_train] + [h[0] for h in hidden]
+    layers = []
+    for layer, (W, b) in enumerate(weights):
+        a_in = inputs[layer]
+        with np.errstate(all="ignore"):
+            z = a_in @ W[0] + b[0]
+        a_out = hidden[layer][0] if layer < net.n_hidden else out[0]
+        layers.append((a_in, z, a_out))
+    return layers
+
+
+def shown_sample(exp: nm.Experiment) -> int:
+    """The training point the formulas follow: the first one of class 1 (for XOR that is
+    (0, 1), whose forward pass uses a real weight, unlike (0, 0)), else the first."""
+    if exp.is_regression:
+        return 0
+    hits = np.flatnonzero(np.asarray(exp.y_train) == 1)
+    return int(hits[0]) if hits.size else 0
+
+
+def forward_latex(exp: nm.Experiment, theta: np.ndarray, sample: int | None = None) -> list[str]:
+    """Forward pass of training sample ``sample``, layer by layer, with numbers."""
+    net = exp.net
+    sample = shown_sample(exp) if sample is None else sample
+    act = mlp.ACTIVATIONS[net.activation]
+    layers = _layer_values(exp, theta)
+    y = exp.Y_train[sample]
+    lines = [rf"x = {_vec(exp.X_train[sample])},\quad y = {_vec(y)}"]
+    for layer, (_, z, a_out) in enumerate(layers, start=1):
+        prev = "x" if layer == 1 else f"a^{{({layer - 1})}}"
+        lines.append(rf"z^{{({layer})}} = {prev}\,W^{{({layer})}} + b^{{({layer})}}"
+                     rf" = {_vec(z[sample])}")
+        if layer < len(layers):
+            fname = act.latex.split("=")[0].strip().split("(")[0]
+            arg = rf"z^{{({layer})}}"
+            if net.batch_norm:
+                arg = rf"\mathrm{{BN}}({arg})"
+            lines.append(rf"a^{{({layer})}} = {fname}({arg})"
+                         rf" = {_vec(a_out[sample])}")
+        else:
+            lines.append(rf"\hat y = g(z^{{({layer})}}) = {_vec(a_out[sample])}"
+                         rf"\qquad g:\ {mlp.OUTPUTS[net.output].latex}")
+    with np.errstate(all="ignore"):
+        J = net.objective(theta, exp.X_train, exp.Y_train, exp.config["l1"],
+                          exp.config["l2"])[0]
+    lines.append(rf"{mlp.LOSSES[net.loss].latex} = {_num(J)}\quad"
+                 rf"(n = {len(exp.X_train)})")
+    return lines
+
+
+def last_weight_gradient(exp: nm.Experiment, theta: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per-sample chain-rule terms dl_i/dw for w = W^(L)[0, 0] and their batch gradient
+    dJ/dw = mean_i dl_i/dw (+ regularisation), computed here from the written-out formula
+    (independently of the engine's backprop)."""
+    net = exp.net
+    a_in, _, yhat = _layer_values(exp, theta)[-1]
+    Y = exp.Y_train
+    K = net.sizes[-1]
+    if net.loss == "mse":
+        dz = 2.0 * (yhat[:, 0] - Y[:, 0]) / K
+    elif net.loss == "bce":
+        dz = (yhat[:, 0] - Y[:, 0]) / K
+    else:  # softmax + cce
+        dz = yhat[:, 0] - Y[:, 0]
+    terms = dz * a_in[:, 0]
+    w = net.unpack(theta)[-1][0][0, 0, 0]
+    grad = terms.mean() + exp.config["l1"] * np.sign(w) + 2 * exp.config["l2"] * w
+    return terms, float(grad)
+
+
+def backprop_latex(exp: nm.Experiment, theta: np.ndarray,
+                   sample: int | None = None) -> list[str]:
+    """The chain rule for w = W^(L)_{11} with sample ``sample``'s numbers, then the batch
+    gradient, next to the value the engine's backpropagation computed."""
+    net = exp.net
+    sample = shown_sample(exp) if sample is None else sample
+    L = net.n_layers
+    a_in, _, yhat = _layer_values(exp, theta)[-1]
+    y = exp.Y_train[sample, 0]
+    p = yhat[sample, 0]
+    a = a_in[sample, 0]
+    K = net.sizes[-1]
+    src = "x_1" if L == 1 else f"a^{{({L - 1})}}_1"
+    w_sym = f"w = W^{{({L})}}_{{11}}"
+    lines = [rf"{w_sym}:\quad \frac{{\partial \ell_i}}{{\partial w}} = "
+             r"\frac{\partial \ell_i}{\partial \hat y_1}\cdot"
+             r"\frac{\partial \hat y_1}{\partial z_1}\cdot\frac{\partial z_1}{\partial w}"]
+    k_txt = "" if K == 1 else rf"\frac{{1}}{{{K}}}"
+    with np.errstate(all="ignore"):
+        if net.loss == "bce":
+            d_loss = (-y / p + (1 - y) / (1 - p)) / K
+            d_out = p * (1 - p)
+            lines.append(
+                rf"= {k_txt}\Big(-\frac{{y}}{{\hat y_1}} + \frac{{1-y}}{{1-\hat y_1}}\Big)"
+                rf"\cdot \hat y_1(1-\hat y_1)\cdot {src}"
+                rf" = {_factor(d_loss)}\cdot {_factor(d_out)}\cdot {_factor(a)}"
+                rf" = {k_txt}(\hat y_1 - y)\,{src} = {_num(d_loss * d_out * a)}")
+        elif net.loss == "mse":
+            d_loss = 2 * (p - y) / K
+            lines.append(rf"= \frac{{2}}{{{K}}}(\hat y_1 - y)\cdot 1\cdot {src}"
+                         rf" = {_factor(d_loss)}\cdot 1\cdot {_factor(a)} = {_num(d_loss * a)}")
+        else:
+            lines.append(rf"\text{{softmax + CCE: }}\frac{{\partial \ell_i}}{{\partial z_1}}"
+                         rf" = \hat y_1 - y_1 \ \Rightarrow\ "
+                         rf"\frac{{\partial \ell_i}}{{\partial w}} = (\hat y_1 - y_1)\,{src}"
+                         rf" = {_factor(p - y)}\cdot {_factor(a)} = {_num((p - y) * a)}")
+    terms, grad = last_weight_gradient(exp, theta)
+    reg = ""
+    if exp.config["l1"] or exp.config["l2"]:
+        reg = r" + \lambda_1\,\mathrm{sign}(w) + 2\lambda_2 w"
+    idx = net.param_names().index(f"W{L}[0,0]")
+    _, engine_grads = nm.current_grads(exp, theta)
+    lines.append(rf"\frac{{\partial J}}{{\partial w}} = \frac{{1}}{{n}}\sum_{{i=1}}^{{n}}"
+                 rf"\frac{{\partial \ell_i}}{{\partial w}}{reg} = {_num(grad)}"
+                 rf"\qquad \text{{(backprop in the engine: }}{_num(engine_grads[0, idx])})")
+    return lines
+
+
+def update_latex(exp: nm.Experiment, run: nm.Run) -> list[str]:
+    """The optimizer's next update of w = W^(L)_{11} with the full-batch gradient: state
+    before and after, and the new value, computed by the optimizer itself."""
+    net = exp.net
+    idx = net.param_names().index(f"W{net.n_layers}[0,0]")
+    _, grads = nm.current_grads(exp, run.theta)
+    scale = 1.0 if exp.schedule is None else float(np.asarray(exp.schedule(run.epoch)).ravel()[0])
+    with np.errstate(all="ignore"):
+        new_theta, new_state = exp.optimizer.step(run.theta, grads, run.opt_state,
+                                                  lr_scale=scale)
+    w, w_new = run.theta[0, idx], new_theta[0, idx]
+    lr = float(np.asarray(exp.optimizer.hyper["lr"]).ravel()[0]) * scale
+    lines = [rf"g = \frac{{\partial J}}{{\partial w}} = {_num(grads[0, idx])},\quad"
+             rf"\gamma = {_num(lr)}"]
+    for name, before, after in zip(new_state._fields, run.opt_state, new_state, strict=True):
+        col = 0 if np.shape(after)[1] == 1 else idx
+        symbol = STATE_SYMBOLS.get(name, rf"\text{{{name.replace('_', ' ')}}}")
+        lines.append(rf"{symbol}:\ {_num(np.asarray(before)[0, col])}"
+                     rf" \to {_num(np.asarray(after)[0, col])}")
+    lines.append(rf"w:\ {_num(w)} \to {_num(w_new)}\quad(\Delta w = {_num(w_new - w)})")
+    return lines

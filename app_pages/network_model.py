@@ -1,0 +1,665 @@
+"""The Neural-network page's logic without Streamlit: configuration, URL, training runs.
+
+The page (``app_pages/network.py``) reads widgets into a plain ``config`` dict, and this
+module turns it into an :class:`Experiment` (data, network, optimizer, schedule) and
+advances a :class:`Run` (theta, optimizer state, history) a few epochs at a time. Keeping
+it free of Streamlit lets tests drive it directly and keeps the page thin.
+
+URL layer: every key of :data:`FIELDS` is a query parameter. :func:`parse_query` turns the
+raw strings into validated values; a malformed or out-of-range value falls back to its
+default and is listed in ``reset`` so the page can say what it ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine import datasets, mlp, optimizers
+
+try:  # the schedules module lands separately; without it the page offers "constant" only
+    from engine import schedules
+except ImportError:  # pragma: no cover - depends on the checkout
+    schedules = None
+
+# --------------------------------------------------------------------------- limits
+
+MAX_EPOCHS = 20_000
+MAX_POINTS = 2_000
+MAX_HIDDEN_LAYERS = 4
+MAX_WIDTH = 16
+SEED_STAT_NETWORKS = 100
+SEED_STAT_MAX_EPOCHS = 5_000
+MAX_COMPARE = 4
+COMPARE_MAX_EPOCHS = 5_000
+# Work bound for the one-click experiments (compare, seed statistics), so one user cannot
+# stall a shared classroom server: cost units per epoch = mini-batch steps x STEP_UNITS
+# (Python overhead of a step, ~1 ms) + networks x training points x parameters. 2e9 units
+# take about 10 s on one busy core.
+WORK_BUDGET = 2e9
+STEP_UNITS = 1.5e5
+
+# A loss this large has diverged for every practical purpose (and no longer fits the float32
+# arrays sent to the browser): training stops there, as it does at inf/NaN.
+LOSS_LIMIT = 1e30
+GRID = 60  # boundary-map resolution (GRID x GRID points)
+BATCH_OPTIONS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # 0 = all points (batch GD)
+UPLOAD = "upload"  # dataset key of a user's CSV
+
+# Output function + loss pairs offered (the sensible ones: their gradient w.r.t. the
+# logits is simply (yhat - y) / n, or 2 (yhat - y) / n for MSE).
+PAIRS = {"sigmoid_bce": ("sigmoid", "bce"), "softmax_cce": ("softmax", "cce"),
+         "linear_mse": ("linear", "mse")}
+
+# Learning rates that train these small networks in a few hundred epochs (the registry's
+# defaults are tuned for the 2-D surfaces of the race page).
+NETWORK_LR = {"gd": 0.5, "momentum": 0.1, "nag": 0.1, "adagrad": 0.1, "rmsprop": 0.01,
+              "adadelta": 1.0, "adam": 0.03, "adamw": 0.03, "nadam": 0.03, "adamax": 0.05}
+
+# Optimizer hyper-parameters we do not show: coupled weight decay duplicates L2 (which the
+# page sets under Regularisation); AdamW keeps its decoupled one.
+HIDDEN_HYPER = {"weight_decay"}
+
+
+def optimizer_hypers(key: str) -> list[optimizers.HyperSpec]:
+    """The hyper-parameters of optimizer ``key`` that the page shows."""
+    spec = optimizers.OPTIMIZERS[key]
+    return [h for h in spec.hyper if h.name not in HIDDEN_HYPER or key == "adamw"]
+
+
+def hyper_default(key: str, spec: optimizers.HyperSpec) -> Any:
+    if spec.name == "lr":
+        return NETWORK_LR.get(key, spec.default)
+    if spec.kind == "bool":
+        return bool(spec.default)
+    return float(spec.default)
+
+
+def schedule_keys() -> list[str]:
+    """Learning-rate schedules offered ("constant" first)."""
+    keys = list(getattr(schedules, "SCHEDULES", {}) or {})
+    return ["constant", *[k for k in keys if k != "constant"]]
+
+
+def schedule_title(kind: str) -> str:
+    spec = getattr(schedules, "SCHEDULES", {}).get(kind)
+    return getattr(spec, "title", kind)
+
+
+def schedule_hypers(kind: str) -> list:
+    spec = getattr(schedules, "SCHEDULES", {}).get(kind)
+    return list(getattr(spec, "params", None) or getattr(spec, "hyper", ()) or ())
+
+
+def dataset_keys() -> list[str]:
+    """Built-in datasets, then the user's own CSV."""
+    return [*datasets.DATASETS, UPLOAD]
+
+
+def default_dataset() -> str:
+    keys = dataset_keys()
+    return "xor" if "xor" in keys else keys[0]
+
+
+def dataset_task(key: str) -> str:
+    spec = datasets.DATASETS.get(key)
+    return spec.task if spec is not None else "binary"
+
+
+def pairs_for(task: str) -> list[str]:
+    """Output/loss pairs that make sense for a task (the first is the default)."""
+    if task == "regression":
+        return ["linear_mse"]
+    if task == "multiclass":
+        return ["softmax_cce", "sigmoid_bce", "linear_mse"]
+    return ["sigmoid_bce", "softmax_cce", "linear_mse"]
+
+
+# --------------------------------------------------------------------------- URL fields
+
+
+@dataclass(frozen=True)
+class Field:
+    """One configuration value: URL/session key, default, and a strict parser."""
+
+    key: str
+    default: Any
+    parse: Callable[[str], Any]
+
+
+def _int_in(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not lo <= value <= hi:
+            raise ValueError(f"{value} not in [{lo}, {hi}]")
+        return value
+    return parse
+
+
+def _int_choice(options) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value not in options:
+            raise ValueError(f"{value} is not one of {options}")
+        return value
+    return parse
+
+
+def _float_in(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not (math.isfinite(value) and lo <= value <= hi):
+            raise ValueError(f"{value} not in [{lo}, {hi}]")
+        return value
+    return parse
+
+
+def _choice(options: Callable[[], list[str]]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in options():
+            raise ValueError(f"{text!r} is not one of {options()}")
+        return text
+    return parse
+
+
+def _bool(text: str) -> bool:
+    if text in ("1", "true", "True"):
+        return True
+    if text in ("0", "false", "False"):
+        return False
+    raise ValueError(f"{text!r} is not 0 or 1")
+
+
+def base_fields() -> list[Field]:
+    """Fields that exist for every configuration (optimizer and schedule parameters, which
+    depend on the chosen optimizer and schedule, come from :func:`dependent_fields`)."""
+    return [
+        Field("ds", default_dataset(), _choice(dataset_keys)),
+        Field("noise", 0.1, _float_in(0.0, 0.5)),
+        Field("n", 200, _int_in(10, MAX_POINTS)),
+        Field("test", 0.2, _float_in(0.0, 0.5)),
+        Field("dseed", 0, _int_in(0, 9999)),
+        Field("hl", 1, _int_in(0, MAX_HIDDEN_LAYERS)),
+        Field("w", 4, _int_in(1, MAX_WIDTH)),
+        Field("act", "tanh", _choice(lambda: list(mlp.ACTIVATIONS))),
+        Field("pair", "sigmoid_bce", _choice(lambda: list(PAIRS))),
+        Field("init", "xavier", _choice(lambda: list(mlp.INIT_SCHEMES))),
+        Field("bs", 0, _int_choice(BATCH_OPTIONS)),
+        Field("opt", "adam", _choice(lambda: list(optimizers.OPTIMIZERS))),
+        Field("sched", "constant", _choice(schedule_keys)),
+        Field("l1", 0.0, _float_in(0.0, 0.1)),
+        Field("l2", 0.0, _float_in(0.0, 0.1)),
+        Field("drop", 0.0, _float_in(0.0, 0.9)),
+        Field("bn", False, _bool),
+        Field("ep", 1000, _int_in(1, MAX_EPOCHS)),
+        Field("wseed", 0, _int_in(0, 9999)),
+    ]
+
+
+def _hyper_parser(spec) -> Callable[[str], Any]:
+    if spec.kind == "bool":
+        return _bool
+
+    def parse(text: str) -> float:
+        value = float(text)
+        low_ok = value >= spec.min if spec.min_inclusive else value > spec.min
+        high_ok = value <= spec.max if spec.max_inclusive else value < spec.max
+        if not (math.isfinite(value) and low_ok and high_ok):
+            raise ValueError(f"{spec.name} {value} out of range")
+        return int(value) if spec.kind == "int" else value
+    return parse
+
+
+def hyper_session_key(opt: str, name: str) -> str:
+    return f"h_{opt}_{name}"
+
+
+def sched_session_key(kind: str, name: str) -> str:
+    return f"s_{kind}_{name}"
+
+
+def dependent_fields(opt: str, sched: str) -> list[tuple[Field, str]]:
+    """(URL field, session key) for the chosen optimizer's and schedule's parameters.
+
+    In the URL they are plain names (``lr``, ``beta1``; ``s_gamma`` for a schedule);
+    in the session they are per optimizer/schedule so switching back keeps the values.
+    """
+    out = []
+    for spec in optimizer_hypers(opt):
+        out.append((Field(spec.name, hyper_default(opt, spec), _hyper_parser(spec)),
+                    hyper_session_key(opt, spec.name)))
+    for spec in schedule_hypers(sched):
+        default = int(spec.default) if spec.kind == "int" else float(spec.default)
+        out.append((Field(f"s_{spec.name}", default, _hyper_parser(spec)),
+                    sched_session_key(sched, spec.name)))
+    return out
+
+
+def _first(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return str(value[-1]) if value else ""
+    return str(value)
+
+
+def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """URL query -> (session values {session key: value}, names of values that were reset).
+
+    Only keys present in the query are returned; absent keys keep their defaults. Never
+    raises: a malformed or out-of-range value is dropped and its name listed in ``reset``.
+    """
+    values: dict[str, Any] = {}
+    reset: list[str] = []
+    for f in base_fields():
+        if f.key in query:
+            try:
+                values[f.key] = f.parse(_first(query[f.key]))
+            except (ValueError, TypeError, OverflowError):
+                reset.append(f.key)
+    opt = values.get("opt", "adam")
+    sched = values.get("sched", "constant")
+    for f, session_key in dependent_fields(opt, sched):
+        if f.key in query:
+            try:
+                values[session_key] = f.parse(_first(query[f.key]))
+            except (ValueError, TypeError, OverflowError):
+                reset.append(f.key)
+    # a pair the dataset's task cannot use is reset too
+    task = dataset_task(values.get("ds", default_dataset()))
+    if "pair" in values and values["pair"] not in pairs_for(task):
+        del values["pair"]
+        reset.append("pair")
+    return values, reset
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def to_query(config: Mapping[str, Any]) -> dict[str, str]:
+    """Config -> the query parameters that differ from their defaults (a short link)."""
+    query = {}
+    for f in base_fields():
+        if f.key in config and config[f.key] != f.default:
+            query[f.key] = _fmt(config[f.key])
+    for spec_field, _ in dependent_fields(config["opt"], config["sched"]):
+        name = spec_field.key
+        value = config["hyper"].get(name) if not name.startswith("s_") else \
+            config["sched_hyper"].get(name[2:])
+        if value is not None and value != spec_field.default:
+            query[name] = _fmt(value)
+    return query
+
+
+def url_keys(opt: str, sched: str) -> set[str]:
+    """Every query key this page owns for the given optimizer and schedule."""
+    keys = {f.key for f in base_fields()}
+    for o in optimizers.OPTIMIZERS:
+        keys |= {spec.name for spec in optimizer_hypers(o)}
+    for s in schedule_keys():
+        keys |= {f"s_{spec.name}" for spec in schedule_hypers(s)}
+    return keys
+
+
+def config_hash(config: Mapping[str, Any], exclude=("ep",)) -> str:
+    """Stable short hash of everything that defines an experiment (not the stop epoch)."""
+    clean = {k: v for k, v in config.items() if k not in exclude}
+    text = json.dumps(clean, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- experiment
+
+
+@dataclass
+class Experiment:
+    """Everything fixed by a configuration: data, network, optimizer, schedule."""
+
+    config: dict
+    task: str
+    n_classes: int
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    Y_train: np.ndarray
+    Y_test: np.ndarray | None
+    net: mlp.Network
+    optimizer: Any
+    schedule: Callable | None
+    batch_size: int | None
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray]  # xs, ys, points (GRID*GRID, 2)
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task == "regression"
+
+
+def targets(net: mlp.Network, y: np.ndarray, n_classes: int, task: str) -> np.ndarray:
+    """Labels -> what the loss compares the output with: y (n, 1) or one-hot (n, k)."""
+    if task == "regression":
+        return np.asarray(y, dtype=float).reshape(-1, 1)
+    if net.sizes[-1] == 1:
+        return np.asarray(y, dtype=float).reshape(-1, 1)
+    return datasets.one_hot(np.asarray(y).astype(int), net.sizes[-1])
+
+
+def output_units(pair: str, task: str, n_classes: int) -> int:
+    if task == "regression":
+        return 1
+    if n_classes == 2 and pair != "softmax_cce":
+        return 1
+    return n_classes
+
+
+def make_data(config: Mapping[str, Any], uploaded: tuple | None = None):
+    """(X, y, task, n_classes) of the configured dataset (or the uploaded one)."""
+    if config["ds"] == UPLOAD:
+        if uploaded is None:
+            raise ValueError("no file uploaded")
+        X, y = uploaded
+        y = np.asarray(y).astype(int)
+        return np.asarray(X, float), y, ("binary" if y.max() <= 1 else "multiclass"), \
+            int(y.max()) + 1
+    spec = datasets.DATASETS[config["ds"]]
+    X, y = datasets.make(config["ds"], n=int(config["n"]), noise=float(config["noise"]),
+                         seed=int(config["dseed"]))
+    return X, y, spec.task, int(getattr(spec, "n_classes", 0) or 0)
+
+
+def build(config: Mapping[str, Any], uploaded: tuple | None = None) -> Experiment:
+    """Configuration -> Experiment. Raises ValueError with a readable message if the
+    combination is impossible (the page shows it)."""
+    X, y, task, n_classes = make_data(config, uploaded)
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    frac = float(config["test"])
+    if len(X) >= 10 and frac > 0:
+        X_train, X_test, y_train, y_test = datasets.split(X, y, frac, int(config["dseed"]))
+        if len(X_test) == 0:
+            X_test = y_test = None
+    else:  # a four-point truth table has nothing to hold out
+        X_train, y_train, X_test, y_test = X, y, None, None
+
+    pair = config["pair"] if config["pair"] in pairs_for(task) else pairs_for(task)[0]
+    output, loss = PAIRS[pair]
+    k = output_units(pair, task, n_classes)
+    hidden = [int(config["w"])] * int(config["hl"])
+    net = mlp.Network(sizes=(X.shape[1], *hidden, k), activation=config["act"],
+                      output=output, loss=loss,
+                      batch_norm=bool(config["bn"]) and bool(hidden))
+    opt = optimizers.make(config["opt"], **config["hyper"])
+    schedule = None  # the schedule's t is the epoch (one "scheduler.step()" per epoch)
+    if schedules is not None and (config["sched"] != "constant"
+                                  or any(config["sched_hyper"].values())):
+        schedule = schedules.make(config["sched"], **config["sched_hyper"])
+    bs = int(config["bs"])
+    batch_size = None if bs <= 0 or bs >= len(X_train) else bs
+
+    xs, ys, points = make_grid(X, regression=(task == "regression"))
+    return Experiment(
+        config=dict(config), task=task, n_classes=n_classes, X_train=X_train,
+        y_train=y_train, X_test=X_test, y_test=y_test,
+        Y_train=targets(net, y_train, n_classes, task),
+        Y_test=None if X_test is None else targets(net, y_test, n_classes, task),
+        net=net, optimizer=opt, schedule=schedule, batch_size=batch_size,
+        grid=(xs, ys, points))
+
+
+def make_grid(X: np.ndarray, regression: bool = False):
+    """Evaluation grid around the data: a GRID x GRID plane, or a line for 1-D inputs."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.15 * np.maximum(hi - lo, 1e-9) + 0.1
+    lo, hi = lo - pad, hi + pad
+    if regression or X.shape[1] == 1:
+        xs = np.linspace(lo[0], hi[0], 200)
+        return xs, None, xs[:, None]
+    xs = np.linspace(lo[0], hi[0], GRID)
+    ys = np.linspace(lo[1], hi[1], GRID)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def classify(net: mlp.Network, out: np.ndarray) -> np.ndarray:
+    """Predicted labels from outputs (..., K): threshold 0.5 with one output (sigmoid or
+    linear on 0/1 targets alike), argmax otherwise."""
+    if out.shape[-1] == 1:
+        return (out[..., 0] >= 0.5).astype(int)
+    return out.argmax(axis=-1)
+
+
+def accuracy(exp: Experiment, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Fraction of points classified right, per network (B,)."""
+    with np.errstate(all="ignore"):
+        out = exp.net.predict(theta, X)
+    return (classify(exp.net, out) == np.asarray(y)[None, :]).mean(axis=1)
+
+
+# --------------------------------------------------------------------------- a live run
+
+
+@dataclass
+class Run:
+    """One network being trained live: parameters, optimizer state and history."""
+
+    key: str
+    weight_seed: int
+    theta: np.ndarray                     # (1, P)
+    theta0: np.ndarray                    # initial weights (for "same start" comparisons)
+    opt_state: Any
+    epoch: int = 0
+    history: dict = field(default_factory=dict)
+    grad_norms: list = field(default_factory=list)   # per epoch (n_layers,)
+    diverged: bool = False
+    diverged_at: int = -1
+    epochs_per_chunk: int = 10
+    last_grads: np.ndarray | None = None
+
+
+def _evaluate(exp: Experiment, theta: np.ndarray) -> dict[str, float]:
+    cfg = exp.config
+    with np.errstate(all="ignore"):
+        row = {"train_loss": float(exp.net.objective(theta, exp.X_train, exp.Y_train,
+                                                     cfg["l1"], cfg["l2"])[0])}
+        if exp.X_test is not None:
+            row["test_loss"] = float(exp.net.objective(theta, exp.X_test, exp.Y_test,
+                                                       cfg["l1"], cfg["l2"])[0])
+        if not exp.is_regression:
+            row["train_acc"] = float(accuracy(exp, theta, exp.X_train, exp.y_train)[0])
+            if exp.X_test is not None:
+                row["test_acc"] = float(accuracy(exp, theta, exp.X_test, exp.y_test)[0])
+    return row
+
+
+def _append(history: dict, epoch: int, row: Mapping[str, float]) -> None:
+    history.setdefault("epoch", []).append(epoch)
+    for name in ("train_loss", "test_loss", "train_acc", "test_acc"):
+        history.setdefault(name, []).append(row.get(name, math.nan))
+
+
+def new_run(exp: Experiment, key: str, weight_seed: int) -> Run:
+    theta = exp.net.init(1, scheme=exp.config["init"], seed=int(weight_seed))
+    run = Run(key=key, weight_seed=int(weight_seed), theta=theta, theta0=theta.copy(),
+              opt_state=exp.optimizer.init(theta))
+    _append(run.history, 0, _evaluate(exp, theta))
+    return run
+
+
+def advance(exp: Experiment, run: Run, epochs: int) -> Run:
+    """Train ``run`` for up to ``epochs`` more epochs (fewer at the stop epoch or when the
+    loss diverges), recording loss/accuracy after every epoch. Mutates and returns run."""
+    cfg = exp.config
+    epochs = max(0, min(int(epochs), int(cfg["ep"]) - run.epoch))
+    if epochs == 0 or run.diverged:
+        return run
+    rows: list[tuple[int, dict]] = []
+    blown: list[int] = []
+    good_thetas = [run.theta]
+
+    def record(epoch, theta, loss):
+        row = _evaluate(exp, theta)
+        if not all(math.isfinite(v) and abs(v) < LOSS_LIMIT for v in row.values()):
+            blown.append(epoch)
+            return False  # stop here: the banner explains, the plots keep finite values
+        rows.append((epoch, row))
+        good_thetas.append(theta.copy())
+        return True
+
+    result = mlp.train(
+        exp.net, run.theta, exp.X_train, exp.Y_train, exp.optimizer, epochs,
+        batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"], l2=cfg["l2"],
+        dropout=cfg["drop"], seed=run.weight_seed * 100_003 + run.epoch,
+        callback=record, opt_state=run.opt_state, start_epoch=run.epoch)
+    done = len(rows)
+    if result.diverged[0] or blown:
+        run.diverged = True
+        run.diverged_at = blown[0] if blown else run.epoch + int(result.diverged_at[0]) + 1
+        done = max(0, min(done, run.diverged_at - run.epoch - 1))
+        rows = rows[:done]
+        run.theta = good_thetas[done]  # the last weights whose loss was still finite
+    else:
+        run.theta = result.theta
+    for epoch, row in rows:
+        _append(run.history, epoch, row)
+    run.grad_norms.extend(np.nan_to_num(result.grad_norms[:done, 0, :], nan=0.0,
+                                        posinf=0.0))
+    run.opt_state = result.opt_state
+    run.epoch = int(run.history["epoch"][-1])
+    return run
+
+
+def advance_for(exp: Experiment, run: Run, budget_s: float = 0.1,
+                max_epochs: int | None = None) -> Run:
+    """Train up to ``max_epochs`` epochs, but only as many as fit in about ``budget_s``
+    seconds: the chunk size adapts to the measured speed (a tiny XOR net manages thousands
+    of epochs in that time, a wide spiral net a few dozen)."""
+    n = run.epochs_per_chunk if max_epochs is None else min(run.epochs_per_chunk, max_epochs)
+    n = max(1, n)
+    start = time.perf_counter()
+    advance(exp, run, n)
+    elapsed = max(time.perf_counter() - start, 1e-4)
+    # grow at most 2x per call so one fast measurement cannot cause a long stall
+    run.epochs_per_chunk = int(np.clip(n * budget_s / elapsed, 1, 2 * max(n, 10)))
+    return run
+
+
+def history_arrays(run: Run, regression: bool) -> dict[str, np.ndarray | None]:
+    """History as arrays for the plots (accuracy None for regression; test None if no
+    test set)."""
+    h = {k: np.asarray(v, dtype=float) for k, v in run.history.items()}
+    out = {"epoch": h["epoch"], "train_loss": h["train_loss"]}
+    for name in ("test_loss", "train_acc", "test_acc"):
+        arr = h[name]
+        out[name] = None if np.all(np.isnan(arr)) else arr
+    if regression:
+        out["train_acc"] = out["test_acc"] = None
+    return out
+
+
+def current_grads(exp: Experiment, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Full-batch objective and gradient at theta (no dropout), for the formula panel."""
+    cfg = exp.config
+    with np.errstate(all="ignore"):
+        return exp.net.loss_and_grads(theta, exp.X_train, exp.Y_train, cfg["l1"], cfg["l2"])
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+@dataclass
+class CompareResult:
+    names: list[str]
+    losses: dict[str, np.ndarray]
+    diverged_at: dict[str, int]
+    thetas: dict[str, np.ndarray]
+    epochs: np.ndarray
+
+
+def compare(exp: Experiment, theta0: np.ndarray, chosen: Mapping[str, dict], epochs: int,
+            weight_seed: int = 0) -> CompareResult:
+    """Train the same initial network with each optimizer in ``chosen`` (key -> hyper)."""
+    cfg = exp.config
+    chosen = dict(list(chosen.items())[:MAX_COMPARE])
+    epochs = int(min(epochs, epoch_cap(exp, 1, len(chosen), COMPARE_MAX_EPOCHS)))
+    names, losses, div, thetas = [], {}, {}, {}
+    for key, hyper in chosen.items():
+        opt = optimizers.make(key, **hyper)
+        res = mlp.train(exp.net, theta0, exp.X_train, exp.Y_train, opt, epochs,
+                        batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"],
+                        l2=cfg["l2"], dropout=cfg["drop"], seed=weight_seed)
+        name = optimizers.OPTIMIZERS[key].title
+        names.append(name)
+        losses[name] = res.loss[:, 0]
+        div[name] = int(res.diverged_at[0]) if res.diverged[0] else -1
+        thetas[name] = res.theta
+    return CompareResult(names, losses, div, thetas, np.arange(epochs + 1))
+
+
+def epoch_cap(exp: Experiment, n_networks: int = 1, n_runs: int = 1,
+              limit: int = MAX_EPOCHS) -> int:
+    """Most epochs that ``n_runs`` separate trainings of ``n_networks`` networks each may
+    take within WORK_BUDGET (at least 10, at most ``limit``)."""
+    n = len(exp.X_train)
+    steps = 1 if exp.batch_size is None else math.ceil(n / exp.batch_size)
+    per_epoch = n_runs * (steps * STEP_UNITS + n_networks * n * exp.net.n_params)
+    return int(max(10, min(limit, WORK_BUDGET // per_epoch)))
+
+
+def seed_statistics(exp: Experiment, n_networks: int, max_epochs: int, target: float,
+                    first_seed: int = 0,
+                    progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """Train ``n_networks`` networks (seeds first_seed, first_seed+1, ... in one batch)
+    and return each one's epochs-to-solve (-1 = never within max_epochs).
+
+    Solved: train accuracy >= target (classification) or train loss <= target
+    (regression). Work is bounded: at most SEED_STAT_NETWORKS x SEED_STAT_MAX_EPOCHS.
+    """
+    cfg = exp.config
+    n_networks = int(min(n_networks, SEED_STAT_NETWORKS))
+    max_epochs = int(min(max_epochs, epoch_cap(exp, n_networks, 1, SEED_STAT_MAX_EPOCHS)))
+    # network i of init(B, seed) depends on the seed only through the row: draw B rows
+    theta = exp.net.init(n_networks, scheme=cfg["init"], seed=int(first_seed))
+    opt = exp.optimizer
+    state = opt.init(theta)
+    solved_at = np.full(n_networks, -1)
+
+    def check(epoch, th, loss):
+        if exp.is_regression:
+            ok = np.asarray(loss) <= target
+        else:
+            ok = accuracy(exp, th, exp.X_train, exp.y_train) >= target - 1e-12
+        newly = ok & (solved_at < 0)
+        solved_at[newly] = epoch
+        return True
+
+    check(0, theta, exp.net.objective(theta, exp.X_train, exp.Y_train, cfg["l1"], cfg["l2"]))
+    chunks = 20
+    done = 0
+    for i in range(chunks):
+        n = max_epochs * (i + 1) // chunks - done
+        if n <= 0:
+            continue
+        res = mlp.train(exp.net, theta, exp.X_train, exp.Y_train, opt, n,
+                        batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"],
+                        l2=cfg["l2"], dropout=cfg["drop"], seed=int(first_seed) + done,
+                        callback=check, opt_state=state, start_epoch=done)
+        theta, state = res.theta, res.opt_state
+        done += n
+        if progress is not None:
+            progress(done / max_epochs)
+        if (solved_at >= 0).all():
+            break
+    if progress is not None:
+        progress(1.0)
+    return solved_at

@@ -1,0 +1,403 @@
+"""The Neural-network page: its logic (URL layer, live runs, formulas) and the page itself
+under Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from app_pages import network_explain as nx
+from app_pages import network_model as nm
+from engine import datasets, mlp, optimizers
+
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "network.py")
+
+
+def config(**changes) -> dict:
+    """The page's default configuration with some values changed."""
+    cfg = {f.key: f.default for f in nm.base_fields()}
+    cfg.update({k: v for k, v in changes.items() if k not in ("hyper", "sched_hyper")})
+    opt = cfg["opt"]
+    cfg["hyper"] = {h.name: nm.hyper_default(opt, h) for h in nm.optimizer_hypers(opt)}
+    cfg["hyper"].update(changes.get("hyper", {}))
+    cfg["sched_hyper"] = changes.get("sched_hyper", {})
+    return cfg
+
+
+# --------------------------------------------------------------------------- URL layer
+
+
+def test_query_values_are_parsed_and_typed():
+    values, reset = nm.parse_query({"ds": "moons", "hl": "3", "w": "8", "act": "relu",
+                                    "bn": "1", "opt": "momentum", "lr": "0.2",
+                                    "momentum": "0.5", "noise": "0.25", "lang": "en"})
+    assert reset == []
+    assert values == {"ds": "moons", "hl": 3, "w": 8, "act": "relu", "bn": True,
+                      "opt": "momentum", "noise": 0.25,
+                      "h_momentum_lr": 0.2, "h_momentum_momentum": 0.5}
+
+
+@pytest.mark.parametrize("key, bad", [
+    ("hl", "9"), ("hl", "two"), ("w", "0"), ("ds", "mnist"), ("noise", "nan"),
+    ("noise", "-1"), ("n", "1e9"), ("bn", "yes"), ("opt", "sgd"), ("lr", "-0.1"),
+    ("lr", "inf"), ("beta1", "1.0"), ("bs", "3"), ("ep", "20001"), ("test", "0.9"),
+])
+def test_malformed_query_value_is_reset_and_named(key, bad):
+    values, reset = nm.parse_query({key: bad, "opt": "adam"} if key != "opt" else {key: bad})
+    assert reset == [key]
+    assert key not in values and f"h_adam_{key}" not in values
+
+
+URL_KEYS = sorted(nm.url_keys("adam", "constant"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(URL_KEYS + ["lang", "other"]),
+                       st.one_of(st.text(max_size=12), st.sampled_from(
+                           ["0", "1", "-1", "1e308", "nan", "inf", "0.5", "xor", "adam"]))))
+def test_any_query_parses_without_exception_into_a_buildable_config(query):
+    values, reset = nm.parse_query(query)
+    assert set(reset) <= set(query)
+    cfg = config(**{k: v for k, v in values.items() if not k.startswith(("h_", "s_"))})
+    cfg["hyper"].update({k.split("_", 2)[2]: v for k, v in values.items()
+                         if k.startswith(f"h_{cfg['opt']}_")})
+    if cfg["ds"] == nm.UPLOAD:
+        return  # needs a file
+    if cfg["pair"] not in nm.pairs_for(nm.dataset_task(cfg["ds"])):
+        cfg["pair"] = nm.pairs_for(nm.dataset_task(cfg["ds"]))[0]
+    cfg["sched_hyper"] = {k.split("_", 2)[2]: v for k, v in values.items()
+                          if k.startswith(f"s_{cfg['sched']}_")}
+    nm.build(cfg)  # every accepted value is one the engine takes
+
+
+def test_pair_that_does_not_fit_the_task_is_reset():
+    values, reset = nm.parse_query({"ds": "sine", "pair": "softmax_cce"})
+    assert reset == ["pair"] and values == {"ds": "sine"}
+
+
+def test_query_round_trip_keeps_only_non_defaults():
+    cfg = config(ds="circle", hl=2, opt="rmsprop", hyper={"lr": 0.005})
+    query = nm.to_query(cfg)
+    assert query == {"ds": "circle", "hl": "2", "opt": "rmsprop", "lr": "0.005"}
+    values, reset = nm.parse_query(query)
+    assert reset == [] and values["h_rmsprop_lr"] == 0.005 and values["hl"] == 2
+
+
+def test_schedule_parameters_travel_in_the_url():
+    values, reset = nm.parse_query({"sched": "step", "s_step_size": "50", "s_gamma": "2"})
+    assert values == {"sched": "step", "s_step_step_size": 50} and reset == ["s_gamma"]
+    cfg = config(sched="step", sched_hyper={"step_size": 50, "gamma": 0.5, "warmup": 0})
+    assert nm.to_query(cfg) == {"sched": "step", "s_step_size": "50"}
+
+
+def test_schedule_scales_the_learning_rate_per_epoch():
+    # GD, exponential decay 0.5 per epoch: epoch 1 steps with lr * 0.5
+    cfg = config(opt="gd", hyper={"lr": 0.5}, sched="exponential",
+                 sched_hyper={"gamma": 0.5, "warmup": 0})
+    exp = nm.build(cfg)
+    run = nm.new_run(exp, "k", 0)
+    nm.advance(exp, run, 2)
+    theta = run.theta0
+    for lr in (0.5, 0.25):
+        _, g = exp.net.loss_and_grads(theta, exp.X_train, exp.Y_train)
+        theta = theta - lr * g
+    np.testing.assert_allclose(run.theta, theta, rtol=1e-12)
+
+
+def test_config_hash_ignores_stop_epoch_only():
+    assert nm.config_hash(config(ep=10)) == nm.config_hash(config(ep=5000))
+    assert nm.config_hash(config()) != nm.config_hash(config(w=5))
+
+
+# --------------------------------------------------------------------------- live runs
+
+
+def test_reset_with_same_seed_gives_same_initial_weights():
+    exp = nm.build(config())
+    a, b, c = nm.new_run(exp, "k", 0), nm.new_run(exp, "k", 0), nm.new_run(exp, "k", 1)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    assert not np.allclose(a.theta, c.theta)
+
+
+def test_chunked_training_equals_one_long_call():
+    # full-batch Adam is deterministic: 3 chunks of 10 epochs == 30 epochs at once
+    exp = nm.build(config())
+    run = nm.new_run(exp, "k", 0)
+    for _ in range(3):
+        nm.advance(exp, run, 10)
+    direct = mlp.train(exp.net, run.theta0, exp.X_train, exp.Y_train,
+                       optimizers.make("adam", lr=0.03), 30)
+    np.testing.assert_allclose(run.theta, direct.theta, rtol=1e-12)
+    np.testing.assert_allclose(run.history["train_loss"], direct.loss[:, 0], rtol=1e-12)
+    assert run.history["epoch"] == list(range(31))
+
+
+def test_training_stops_at_the_stop_epoch():
+    exp = nm.build(config(ep=25))
+    run = nm.new_run(exp, "k", 0)
+    nm.advance(exp, run, 100)
+    assert run.epoch == 25 and len(run.history["epoch"]) == 26
+
+
+def test_default_xor_network_reaches_full_accuracy():
+    exp = nm.build(config())
+    run = nm.new_run(exp, "k", 0)
+    nm.advance(exp, run, 300)
+    assert run.history["train_acc"][-1] == 1.0
+
+
+def test_perceptron_cannot_solve_xor_but_solves_and():
+    for ds, expected in (("xor", False), ("and", True)):
+        exp = nm.build(config(ds=ds, hl=0, hyper={"lr": 0.1}))
+        run = nm.new_run(exp, "k", 0)
+        nm.advance(exp, run, 1000)
+        assert (max(run.history["train_acc"]) == 1.0) is expected, ds
+
+
+def test_diverging_run_is_flagged_and_its_history_stays_finite():
+    exp = nm.build(config(ds="sine", pair="linear_mse", act="relu", opt="gd",
+                          hyper={"lr": 5.0}))
+    run = nm.new_run(exp, "k", 0)
+    nm.advance(exp, run, 100)
+    assert run.diverged and 0 < run.diverged_at < 100
+    assert np.all(np.isfinite(run.history["train_loss"]))
+    before = run.epoch
+    nm.advance(exp, run, 10)  # a diverged run does not train on
+    assert run.epoch == before
+
+
+def test_accuracy_uses_threshold_half_for_one_output():
+    exp = nm.build(config())
+    assert list(nm.classify(exp.net, np.array([[0.2], [0.5], [0.9], [-3.0]]))) == [0, 1, 1, 0]
+
+
+def test_seed_statistics_batch_equals_networks_trained_one_by_one():
+    exp = nm.build(config(w=2, act="sigmoid", opt="gd", hyper={"lr": 2.0}))
+    solved = nm.seed_statistics(exp, 6, 300, 1.0, first_seed=3)
+    thetas = exp.net.init(6, scheme="xavier", seed=3)
+    for i in range(6):
+        res = mlp.train(exp.net, thetas[i:i + 1], exp.X_train, exp.Y_train,
+                        optimizers.make("gd", lr=2.0), 300)
+        # replay the run and find the first epoch with every point right
+        theta, first = thetas[i:i + 1], -1
+        for epoch in range(301):
+            if nm.accuracy(exp, theta, exp.X_train, exp.y_train)[0] == 1.0:
+                first = epoch
+                break
+            theta = mlp.train(exp.net, theta, exp.X_train, exp.Y_train,
+                              optimizers.make("gd", lr=2.0), 1).theta
+        assert solved[i] == first, i
+        assert res.theta.shape == (1, exp.net.n_params)
+
+
+def test_compare_starts_every_optimizer_from_the_same_weights():
+    exp = nm.build(config())
+    run = nm.new_run(exp, "k", 0)
+    result = nm.compare(exp, run.theta0, {"gd": {"lr": 0.5}, "adam": {"lr": 0.03}}, 50)
+    first = {name: loss[0] for name, loss in result.losses.items()}
+    assert len(set(first.values())) == 1  # same start, same initial loss
+    assert set(result.names) == {"Gradient descent", "Adam"}
+    assert all(len(loss) == 51 for loss in result.losses.values())
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+@pytest.mark.parametrize("ds, pair, hl", [
+    ("xor", "sigmoid_bce", 1), ("xor", "softmax_cce", 2), ("xor", "linear_mse", 1),
+    ("gaussians3", "softmax_cce", 1), ("gaussians3", "sigmoid_bce", 1), ("sine", "linear_mse", 1),
+    ("and", "sigmoid_bce", 0),
+])
+def test_written_out_chain_rule_matches_finite_differences(ds, pair, hl):
+    exp = nm.build(config(ds=ds, pair=pair, hl=hl, l2=0.01, n=40))
+    run = nm.new_run(exp, "k", 2)
+    nm.advance(exp, run, 5)
+    _, grad = nx.last_weight_gradient(exp, run.theta)
+    idx = exp.net.param_names().index(f"W{exp.net.n_layers}[0,0]")
+    h = 1e-6
+    plus, minus = run.theta.copy(), run.theta.copy()
+    plus[0, idx] += h
+    minus[0, idx] -= h
+    J = exp.net.objective
+    fd = (J(plus, exp.X_train, exp.Y_train, 0.0, 0.01)[0]
+          - J(minus, exp.X_train, exp.Y_train, 0.0, 0.01)[0]) / (2 * h)
+    assert grad == pytest.approx(fd, rel=1e-5, abs=1e-9)
+
+
+def test_formula_lines_show_the_engine_gradient_and_next_weight():
+    exp = nm.build(config(opt="gd", hyper={"lr": 0.5}))
+    run = nm.new_run(exp, "k", 0)
+    idx = exp.net.param_names().index("W2[0,0]")
+    _, grads = exp.net.loss_and_grads(run.theta, exp.X_train, exp.Y_train)
+    text = " ".join(nx.backprop_latex(exp, run.theta) + nx.update_latex(exp, run))
+    assert nx._num(grads[0, idx]) in text
+    assert nx._num(run.theta[0, idx] - 0.5 * grads[0, idx]) in text  # GD: w - lr g
+    assert len(nx.forward_latex(exp, run.theta)) == 2 + 2 * exp.net.n_layers
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def status(at: AppTest) -> str:
+    return " ".join(md.value for md in at.markdown if "Epoch" in md.value)
+
+
+def test_page_runs_at_defaults():
+    at = page()
+    assert not at.exception
+    assert "Epoch **0** / 1000" in status(at)
+    assert "train accuracy" in status(at)
+    assert not at.error
+
+
+@pytest.mark.parametrize("ds", list(datasets.DATASETS))
+def test_page_runs_and_trains_for_every_dataset(ds):
+    at = page()
+    at.selectbox(key="ds").set_value(ds).run()
+    assert not at.exception
+    at.button(key="nn_step_btn").click().run()
+    assert not at.exception
+    assert "Epoch **1**" in status(at)
+    assert ("train accuracy" in status(at)) is (datasets.DATASETS[ds].task != "regression")
+
+
+def test_step_and_reset_change_the_output():
+    at = page()
+    before = status(at)
+    at.button(key="nn_step_btn").click().run()
+    after = status(at)
+    assert after != before and "Epoch **1**" in after
+    at.button(key="nn_reset").click().run()
+    assert status(at) == before  # same seed: exactly the same start
+
+
+def test_network_widgets_change_the_drawn_network():
+    at = page()
+    at.slider(key="hl").set_value(2).run()
+    at.slider(key="w").set_value(6).run()
+    assert not at.exception
+    diagram = next(chart.proto.spec for chart in at.get("plotly_chart")
+                   if "hidden 2" in chart.proto.spec)
+    assert "hidden 3" not in diagram  # exactly two hidden layers drawn
+    at.selectbox(key="opt").set_value("momentum").run()
+    assert not at.exception
+    assert at.slider(key="h_momentum_momentum").value == pytest.approx(0.9)
+
+
+def test_url_reproduces_configuration_and_reports_malformed_values():
+    at = page({"ds": "moons", "hl": "9", "lr": "abc", "w": "6"})
+    assert not at.exception
+    assert at.selectbox(key="ds").value == "moons"
+    assert at.slider(key="w").value == 6
+    assert at.slider(key="hl").value == 1  # reset to default
+    warning = " ".join(w.value for w in at.warning)
+    assert "hl" in warning and "lr" in warning
+
+
+def test_bad_csv_shows_the_problem_and_the_line():
+    at = page({"ds": "upload"})
+    assert not at.exception
+    at.file_uploader(key="nn_csv").upload("points.csv", b"x1,x2,label\n0,1,1\n0.5,oops,0\n",
+                                           "text/csv")
+    at.run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "line 3" in message and "oops" in message
+
+
+def test_good_csv_trains():
+    rows = "\n".join(f"{x:.2f},{y:.2f},{int(x > y)}" for x, y in
+                     np.random.default_rng(0).uniform(-1, 1, (30, 2)))
+    at = page({"ds": "upload"})
+    at.file_uploader(key="nn_csv").upload("points.csv", rows.encode(), "text/csv").run()
+    at.button(key="nn_step_btn").click().run()
+    assert not at.exception and not at.error
+    assert "Epoch **1**" in status(at)
+
+
+def test_diverging_configuration_shows_the_banner():
+    at = page({"ds": "sine", "act": "relu", "opt": "gd", "lr": "5", "pair": "linear_mse"})
+    for _ in range(8):
+        if at.button(key="nn_step_btn").disabled:  # training stopped: nothing to step
+            break
+        at.button(key="nn_step_btn").click().run()
+    assert not at.exception
+    banner = " ".join(e.value for e in at.error)
+    assert "diverged" in banner and "learning rate" in banner
+    assert at.button(key="nn_play").disabled
+
+
+def test_perceptron_on_xor_explains_why_it_fails():
+    at = page({"hl": "0"})
+    for _ in range(21):
+        at.button(key="nn_step_btn").click().run()
+    assert not at.exception
+    assert any("straight line" in w.value for w in at.warning)
+
+
+def test_preset_sets_the_controls():
+    at = page()
+    at.button_group(key="nn_preset").set_value("deep_sigmoid").run()
+    assert not at.exception
+    assert at.slider(key="hl").value == 4
+    assert at.selectbox(key="act").value == "sigmoid"
+    assert any("vanishing" in i.value.lower() or "gradient" in i.value for i in at.info)
+    at.button(key="nn_step_btn").click().run()  # training keeps the scenario
+    assert at.button_group(key="nn_preset").value == "deep_sigmoid"
+    at.selectbox(key="act").set_value("relu").run()  # an edit ends it: no stale advice
+    assert not at.exception
+    assert at.button_group(key="nn_preset").value is None
+    assert not any("Four sigmoid layers" in i.value for i in at.info)
+
+
+def test_compare_and_seed_statistics_panels_produce_their_charts():
+    at = page()
+    at.button(key="nn_cmp_go").click().run()
+    assert not at.exception
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert any("Momentum" in spec and "Adam" in spec for spec in specs)  # overlaid losses
+    at.slider(key="nn_seed_n").set_value(20).run()
+    at.button(key="nn_seed_go").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.iloc[-1, 1].endswith("/ 20")  # "solved k / 20"
+    assert "2-4-1" in table.iloc[-1, 0]
+
+
+def test_work_per_click_is_bounded():
+    small = nm.build(config())
+    big = nm.build(config(ds="spiral", hl=4, w=16, n=2000, test=0.0, bs=1))
+    assert nm.epoch_cap(small, 100, 1, nm.SEED_STAT_MAX_EPOCHS) == nm.SEED_STAT_MAX_EPOCHS
+    cap = nm.epoch_cap(big, 100, 1, nm.SEED_STAT_MAX_EPOCHS)
+    n, P = len(big.X_train), big.net.n_params
+    assert 10 <= cap < 50
+    assert cap * (n * nm.STEP_UNITS + 100 * n * P) <= nm.WORK_BUDGET or cap == 10
+
+
+@pytest.mark.parametrize("query", [
+    {"hl": "3", "bn": "1", "drop": "0.3", "l1": "0.001", "l2": "0.01"},
+    {"ds": "moons", "bs": "1", "opt": "nag", "sched": "cosine", "s_t_max": "50"},
+    {"ds": "gaussians3", "pair": "linear_mse", "act": "leaky_relu", "init": "he"},
+    {"ds": "circle", "init": "zeros", "opt": "adadelta", "sched": "step", "s_warmup": "3"},
+    {"hl": "4", "w": "16", "act": "sigmoid", "opt": "adamw", "weight_decay": "0.05"},
+    {"hl": "0", "ds": "and", "opt": "adam", "amsgrad": "1", "bs": "2"},
+])
+def test_page_trains_unusual_configurations(query):
+    at = page(query)
+    assert not at.exception and not at.warning
+    for _ in range(2):
+        at.button(key="nn_step_btn").click().run()
+    assert not at.exception and not at.error
+    assert "Epoch **2**" in status(at)
