@@ -22,7 +22,7 @@ st.set_page_config(
 
 available = texts.languages()
 lang = st.sidebar.selectbox(
-    "🌐 Language",
+    ":material/translate: Language",
     options=list(available),
     format_func=available.get,
     key="lang",
