@@ -6,10 +6,13 @@ def test_home_page_loads_with_navigation(page, app_url):
     wait_for_app(page)
     no_exception_on_page(page)
     assert page.get_by_role("heading", name="Descent Lab").first.is_visible()
-    nav = page.locator('[data-testid="stSidebarNav"]')
-    assert "Optimizer race" in nav.inner_text()
-    assert "Neural network" in nav.inner_text()
-    # the legacy pages/ navigation would list file names instead of titles
-    assert "race" not in nav.inner_text().split()
-    screenshot(page, "home")
+    links = page.locator('[data-testid="stSidebarNavLink"]')
+    # the last line of each link is its label (the first is the icon's ligature name);
+    # the legacy pages/ navigation would show file names ("home", "race", "network")
+    labels = [links.nth(i).inner_text().split("\n")[-1] for i in range(links.count())]
+    assert labels == ["Home", "Optimizer race", "Neural network"]
+    page.get_by_role("link", name="Open the optimizer race").click()
+    wait_for_app(page)
+    assert page.url.endswith("/race")
+    screenshot(page, "home_then_race")
     assert not page.errors
