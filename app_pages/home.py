@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from texts import table, t
+from texts import t, table
 
 st.title(t("home.title"))
 st.markdown(f"#### {t('home.tagline')}")

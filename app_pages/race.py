@@ -18,18 +18,11 @@ import streamlit as st
 
 from app_pages import race_controls as rc
 from app_pages import race_state as rs
-from engine import descent, optimizers
+from engine import optimizers
 from engine.scenarios import SCENARIOS
 from texts import has, t
 from viz import race as vr
 
-# Browser cost of every redraw (measured with benchmarks/latency.py): each animation frame
-# and each SVG marker of the click grid is paid on every slider change, so the map uses
-# 50 frames (every ~10th step of a 500-step race), a 20×20 click grid (clicks still land
-# within Plotly's 20-pixel hover distance) and a 100×100 contour.
-GRID_N = 100
-MAX_FRAMES = 50
-CLICK_GRID_N = 20
 ss = st.session_state
 
 
@@ -41,84 +34,25 @@ def _core(exp: rs.Experiment) -> rs.Experiment:
     return replace(exp, scenario="")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def run_race(exp: rs.Experiment, record: str = "path"):
-    """The race, batched.  The map, curves and table need only the paths ("path"); the
-    "Explain this step" panel asks for the optimizer states ("full") when it is open."""
-    surface = rc.surface_of(exp)
-    runs = [descent.Run(optimizers.make(key, **dict(pairs)), exp.start, key)
-            for key, pairs in exp.optimizers]
-    schedule = None
-    if exp.schedule is not None and rc.schedules is not None:
-        kind, params = exp.schedule
-        schedule = rc.schedules.make(kind, **rc.schedule_kwargs(kind, params))
-    return descent.run(surface, runs, exp.steps, noise=exp.noise, seed=exp.seed,
-                       schedule=schedule, record=record)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def surface_grid(surface_key: str, formula: str, domain: tuple) -> tuple:
-    exp = rs.Experiment(surface=surface_key, formula=formula, domain=domain)
-    return vr.surface_grid(rc.surface_of(exp), GRID_N)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def map_source(surface_key: str, formula: str, domain: tuple) -> str:
-    """The map picture depends only on the surface: made once, not on every lr change."""
-    exp = rs.Experiment(surface=surface_key, formula=formula, domain=domain)
-    return vr.race_map_source(rc.surface_of(exp), surface_grid(surface_key, formula, domain))
+# The cached computations live in race_controls (a module, imported once): decorating a
+# function with st.cache_data inside the page would rebuild its cache key from the source on
+# every rerun.
+run_race = rc.run_race
+surface_grid = rc.surface_grid
+race_figure_dict = rc.race_figure_dict
+curve_dicts = rc.curve_dicts
 
 
 class PrebuiltFigure(go.Figure):
     """A figure whose ``to_dict`` is a cached dict: st.plotly_chart skips re-validating it."""
 
     def __init__(self, figure_dict: dict):
-        super().__init__()
-        self._prebuilt = figure_dict
+        # no go.Figure.__init__: it builds a default template (~5 ms a chart) that
+        # st.plotly_chart never reads; it calls only to_dict
+        object.__setattr__(self, "_prebuilt", figure_dict)
 
     def to_dict(self) -> dict:
         return self._prebuilt
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def race_figure_dict(exp: rs.Experiment, names: tuple, show_3d: bool) -> dict:
-    """The race figure as a plain dict, built without Plotly objects (viz's fast path):
-    validating ~50 frames of go.Scatter cost ~0.3 s on every learning-rate change."""
-    surface = rc.surface_of(exp)
-    result = run_race(exp)
-    keys = exp.optimizer_keys
-    fig = vr.race_figure_dict(
-        surface, surface_grid(exp.surface, exp.formula, exp.domain), result, list(names),
-        [vr.OPTIMIZER_COLORS[k] for k in keys], start=exp.start, show_3d=show_3d,
-        symbols=[vr.OPTIMIZER_SYMBOLS[k] for k in keys], max_frames=MAX_FRAMES,
-        click_grid_n=CLICK_GRID_N,
-        map_source=None if show_3d else map_source(exp.surface, exp.formula, exp.domain))
-    # minima and the start are explained under the map and in their hover text: the legend
-    # keeps only the runners, on one line above the map
-    idx = vr.race_trace_indices(len(keys), show_3d)
-    for i in [*idx["critical"], idx["start"]]:
-        fig["data"][i]["showlegend"] = False
-    layout = fig["layout"]
-    layout.update(height=590, margin=dict(l=50, r=10, t=36, b=100))
-    layout["legend"] = {**layout.get("legend", {}), "font": dict(size=14), "y": 1.0}
-    return fig
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def curve_dicts(exp: rs.Experiment, names: tuple) -> tuple[dict, dict]:
-    """Loss and gradient-norm figures as dicts (cached per experiment)."""
-    surface = rc.surface_of(exp)
-    result = run_race(exp)
-    colors = [vr.OPTIMIZER_COLORS[k] for k in exp.optimizer_keys]
-    f_min = min((p.f for p in surface.minima if p.kind in ("global", "local")), default=None)
-    # shift the log axis only when the surface goes below 0 (viz shifts by itself when a
-    # loss reaches 0 or less); otherwise the axis shows f itself
-    loss = vr.loss_figure_dict(result, list(names), colors,
-                               f_min=f_min if f_min is not None and f_min < 0 else None)
-    grad = vr.grad_norm_figure_dict(result, list(names), colors)
-    for fig in (loss, grad):
-        fig["layout"]["height"] = 330
-    return loss, grad
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -16,10 +16,11 @@ import numpy as np
 import streamlit as st
 
 from app_pages import race_state as rs
-from engine import optimizers
+from engine import descent, optimizers
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
 from texts import has, t
+from viz import race as vr
 
 try:  # typed formulas and schedules arrive with their engine modules
     from engine import expression
@@ -29,6 +30,7 @@ try:
     from engine import schedules
 except ImportError:  # pragma: no cover
     schedules = None
+
 
 # β, ρ, μ: exact 0.9, 0.99, 0.999 are on the slider (a value from a link is added to it)
 UNIT_CHOICES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97,
@@ -90,6 +92,89 @@ def domain_of(exp: rs.Experiment) -> tuple[tuple[float, float], tuple[float, flo
     if exp.surface == rs.CUSTOM:
         return (exp.domain[0], exp.domain[1]), (exp.domain[2], exp.domain[3])
     return SURFACES[exp.surface].domain
+
+
+# ----------------------------------------------------------------------------- cached work
+# Defined here, in a module imported once, and not in the page script: st.cache_data builds a
+# function's cache key from its source each time the decorator runs, i.e. on every rerun.
+
+# Browser cost of every redraw (measured with benchmarks/latency.py): each animation frame
+# and each SVG marker of the click grid is paid on every slider change, so the map uses
+# 50 frames (every ~10th step of a 500-step race), a 20×20 click grid (clicks still land
+# within Plotly's 20-pixel hover distance) and a 100×100 contour.
+GRID_N = 100
+MAX_FRAMES = 50
+CLICK_GRID_N = 20
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_race(exp: rs.Experiment, record: str = "path"):
+    """The race, batched.  The map, curves and table need only the paths ("path"); the
+    "Explain this step" panel asks for the optimizer states ("full") when it is open."""
+    surface = surface_of(exp)
+    runs = [descent.Run(optimizers.make(key, **dict(pairs)), exp.start, key)
+            for key, pairs in exp.optimizers]
+    schedule = None
+    if exp.schedule is not None and schedules is not None:
+        kind, params = exp.schedule
+        schedule = schedules.make(kind, **schedule_kwargs(kind, params))
+    return descent.run(surface, runs, exp.steps, noise=exp.noise, seed=exp.seed,
+                       schedule=schedule, record=record)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def surface_grid(surface_key: str, formula: str, domain: tuple) -> tuple:
+    exp = rs.Experiment(surface=surface_key, formula=formula, domain=domain)
+    return vr.surface_grid(surface_of(exp), GRID_N)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def map_source(surface_key: str, formula: str, domain: tuple) -> str:
+    """The map picture depends only on the surface: made once, not on every lr change."""
+    exp = rs.Experiment(surface=surface_key, formula=formula, domain=domain)
+    return vr.race_map_source(surface_of(exp), surface_grid(surface_key, formula, domain))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def race_figure_dict(exp: rs.Experiment, names: tuple, show_3d: bool) -> dict:
+    """The race figure as a plain dict, built without Plotly objects (viz's fast path):
+    validating ~50 frames of go.Scatter cost ~0.3 s on every learning-rate change."""
+    surface = surface_of(exp)
+    result = run_race(exp)
+    keys = exp.optimizer_keys
+    fig = vr.race_figure_dict(
+        surface, surface_grid(exp.surface, exp.formula, exp.domain), result, list(names),
+        [vr.OPTIMIZER_COLORS[k] for k in keys], start=exp.start, show_3d=show_3d,
+        symbols=[vr.OPTIMIZER_SYMBOLS[k] for k in keys], max_frames=MAX_FRAMES,
+        click_grid_n=CLICK_GRID_N,
+        map_source=None if show_3d else map_source(exp.surface, exp.formula, exp.domain))
+    # minima and the start are explained under the map and in their hover text: the legend
+    # keeps only the runners, on one line above the map
+    idx = vr.race_trace_indices(len(keys), show_3d)
+    for i in [*idx["critical"], idx["start"]]:
+        fig["data"][i]["showlegend"] = False
+    layout = fig["layout"]
+    layout.update(height=590, margin=dict(l=50, r=10, t=36, b=100))
+    layout["legend"] = {**layout.get("legend", {}), "font": dict(size=14), "y": 1.0}
+    return fig
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def curve_dicts(exp: rs.Experiment, names: tuple) -> tuple[dict, dict]:
+    """Loss and gradient-norm figures as dicts (cached per experiment)."""
+    surface = surface_of(exp)
+    result = run_race(exp)
+    colors = [vr.OPTIMIZER_COLORS[k] for k in exp.optimizer_keys]
+    f_min = min((p.f for p in surface.minima if p.kind in ("global", "local")), default=None)
+    # shift the log axis only when the surface goes below 0 (viz shifts by itself when a
+    # loss reaches 0 or less); otherwise the axis shows f itself
+    loss = vr.loss_figure_dict(result, list(names), colors,
+                               f_min=f_min if f_min is not None and f_min < 0 else None)
+    grad = vr.grad_norm_figure_dict(result, list(names), colors)
+    for fig in (loss, grad):
+        fig["layout"]["height"] = 330
+    return loss, grad
+
 
 
 # ----------------------------------------------------------------------------- state

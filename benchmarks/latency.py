@@ -2,7 +2,9 @@
 
 In real Chromium (Debian's /usr/bin/chromium), for each page: focus the first
 learning-rate slider, press ArrowRight / ArrowLeft alternately, and time from the key press
-to the moment the first Plotly chart on the page holds new data and has painted. Prints the
+to the moment the first Plotly chart on the page holds new data and has painted; the two
+pages are open in two tabs and sampled in turn, so load from other processes reaches both
+alike. Prints the
 p50 / p90 of both and their ratio (target for the race page: p50 ratio <= 1.3). Also prints
 the size of the race figure sent at defaults and checks that playing the animation sends
 nothing to the server.
@@ -25,8 +27,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
 
 # Resolves with performance.now() once the first Plotly graph's data object is replaced
 # (Streamlit re-renders it with Plotly.react) and one more frame has painted.
-WAIT_FOR_REDRAW = """
-(t0) => new Promise((resolve) => {
+ARM_REDRAW_WATCH = """
+(t0) => { window.__redrawn = new Promise((resolve) => {
   const before = document.querySelector('.js-plotly-plot')?.data;
   const tick = () => {
     const gd = document.querySelector('.js-plotly-plot');
@@ -38,8 +40,8 @@ WAIT_FOR_REDRAW = """
       requestAnimationFrame(tick);
     }
   };
-  window.__armed = tick;
-})
+  requestAnimationFrame(tick);
+}); }
 """
 
 
@@ -53,21 +55,34 @@ def wait_idle(page) -> None:
     page.wait_for_timeout(400)
 
 
-def measure(page, url: str, slider_selector: str, repeats: int) -> list[float]:
+def open_page(browser, url: str, slider_selector: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(url)
     wait_idle(page)
-    slider = page.locator(slider_selector).first
-    samples = []
+    return page, page.locator(slider_selector).first
+
+
+def sample(page, slider, i: int) -> float:
+    """One slider step (right on even i, left on odd): ms from key press to the redrawn chart."""
+    page.bring_to_front()
+    slider.focus()
+    t0 = page.evaluate("performance.now()")
+    page.evaluate(ARM_REDRAW_WATCH, t0)
+    slider.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+    elapsed = page.evaluate("window.__redrawn")
+    wait_idle(page)
+    return elapsed
+
+
+def measure_interleaved(pages, repeats: int) -> list[list[float]]:
+    """Samples of every (page, slider), taken in turn (A, B, A, B, ...): the machine's load
+    drifts (other servers, tests) then reach both pages alike instead of one run each."""
+    samples: list[list[float]] = [[] for _ in pages]
     for i in range(repeats + 2):
-        slider.focus()
-        t0 = page.evaluate("performance.now()")
-        promise = page.evaluate_handle(WAIT_FOR_REDRAW, t0)
-        page.evaluate("window.__armed()")
-        slider.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-        elapsed = promise.json_value()
-        wait_idle(page)
-        if i >= 2 and elapsed > 0:  # the first two warm the caches
-            samples.append(elapsed)
+        for (page, slider), out in zip(pages, samples, strict=True):
+            elapsed = sample(page, slider, i)
+            if i >= 2 and elapsed > 0:  # the first two warm the caches
+                out.append(elapsed)
     return samples
 
 
@@ -85,11 +100,13 @@ def main() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                          args=CHROMIUM_ARGS)
+            slider = '[data-testid="stSlider"] input[type="range"]'
+            ref_page = open_page(browser, f"http://127.0.0.1:{ref_port}/", slider)
+            race_page = open_page(browser, f"http://127.0.0.1:{app_port}/race", slider)
+            ref_ms, race_ms = measure_interleaved([ref_page, race_page], args.repeats)
+            ref_page[0].close()
+            race_page[0].close()
             page = browser.new_page(viewport={"width": 1280, "height": 720})
-            ref_ms = measure(page, f"http://127.0.0.1:{ref_port}/",
-                             '[data-testid="stSlider"] [role="slider"]', args.repeats)
-            race_ms = measure(page, f"http://127.0.0.1:{app_port}/race",
-                              '[data-testid="stSlider"] [role="slider"]', args.repeats)
 
             # Figure size at defaults, and playback without server round trips.
             page.goto(f"http://127.0.0.1:{app_port}/race")

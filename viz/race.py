@@ -21,6 +21,8 @@ would exceed :data:`FRAME_BUDGET_BYTES`, so a default race stays well under 1 MB
 from __future__ import annotations
 
 import base64
+import copy
+import functools
 import io
 import math
 import struct
@@ -30,6 +32,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from texts import t
 
@@ -39,12 +42,17 @@ __all__ = [
     "PLOTLY_CONFIG",
     "SPEEDS_MS",
     "FRAME_BUDGET_BYTES",
+    "PATH_MARKERS_MAX",
     "surface_grid",
     "map_image",
     "race_figure",
+    "race_figure_dict",
+    "race_map_source",
     "race_trace_indices",
     "loss_figure",
+    "loss_figure_dict",
     "grad_norm_figure",
+    "grad_norm_figure_dict",
     "summary_frame",
     "runs_csv",
     "add_step_arrows",
@@ -77,6 +85,10 @@ PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False,
                  "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 SPEEDS_MS = {"slow": 120, "normal": 50, "fast": 15}
 FRAME_BUDGET_BYTES = 680_000  # JSON bytes the frames may take (paths are float32 base64)
+# A dot at every iterate shows the step sizes of a short path; on a long one the dots merge
+# into a thick line and cost ~40 % of the browser's redraw (plotly.js in Chromium), so a 2-D
+# path with more drawn points is a plain line (its current position keeps its big marker).
+PATH_MARKERS_MAX = 60
 
 FONT_SIZE = 15
 RACE_HEIGHT = 620
@@ -362,7 +374,96 @@ def race_figure(
     Colour is log10(f − f_min + 1) when ``surface.log_color`` (colour bar labelled in
     f − f_min).  Trace order: :func:`race_trace_indices`.  Frames replace only the path
     and marker traces; the base figure shows the full paths and the slider sits at the end.
+
+    The same figure as :func:`race_figure_dict` (one builder), as a validated ``go.Figure``.
     """
+    return go.Figure(_race_spec(surface, grid, result, names, colors, start=start,
+                                max_frames=max_frames, show_3d=show_3d,
+                                click_grid_n=click_grid_n, title=title, symbols=symbols))
+
+
+def race_figure_dict(
+    surface,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray],
+    result,
+    names: Sequence[str],
+    colors: Sequence[str],
+    *,
+    start=None,
+    max_frames: int = 200,
+    show_3d: bool = False,
+    click_grid_n: int = 40,
+    title: str | None = None,
+    symbols: Sequence[str] | None = None,
+    map_source: str | None = None,
+) -> dict:
+    """:func:`race_figure` as a plain, JSON-ready dict, without building Plotly objects.
+
+    Same arguments and the same figure as ``race_figure(...).to_dict()`` (float32 arrays as
+    Plotly typed arrays ``{"dtype": "f4", "bdata": base64}``), about 20 times faster:
+    Plotly's validation of ~50 frames of traces is what a page would otherwise pay on every
+    change.  ``map_source``: the 2-D map picture if already made (:func:`map_image` of the
+    shown grid depends only on the surface, so a page can reuse it).
+    """
+    return _figure_dict(_race_spec(surface, grid, result, names, colors, start=start,
+                                   max_frames=max_frames, show_3d=show_3d,
+                                   click_grid_n=click_grid_n, title=title, symbols=symbols,
+                                   map_source=map_source))
+
+
+def race_map_source(surface, grid: tuple[np.ndarray, np.ndarray, np.ndarray]) -> str:
+    """The 2-D race map's picture (PNG data URI) for ``surface`` sampled on ``grid``."""
+    xs, ys, Z = grid
+    f_min = _min_f(surface, Z)
+    shown = _log_transform(Z, f_min) if getattr(surface, "log_color", False) else Z
+    return map_image(shown, aspect=(ys[-1] - ys[0]) / (xs[-1] - xs[0]))
+
+
+_PLOTLY_SHORT_TYPES = {"float32": "f4", "float64": "f8", "int8": "i1", "uint8": "u1",
+                       "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4"}
+
+
+def _typed_arrays(value):
+    """Copy of a figure spec with every NumPy array as a Plotly typed array (as to_dict)."""
+    if isinstance(value, np.ndarray):
+        arr = np.ascontiguousarray(value)
+        code = _PLOTLY_SHORT_TYPES.get(str(arr.dtype))
+        if code is None or arr.size == 0:
+            return arr.tolist()
+        out = {"dtype": code, "bdata": base64.b64encode(arr.astype(arr.dtype.newbyteorder("<"),
+                                                                   copy=False)).decode("ascii")}
+        if arr.ndim > 1:
+            out["shape"] = str(arr.shape)[1:-1]
+        return out
+    if isinstance(value, dict):
+        return {k: _typed_arrays(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_typed_arrays(v) for v in value]
+    return value
+
+
+@functools.cache
+def _template(name: str) -> dict:
+    """A Plotly template as the dict ``go.Figure(...).to_dict()`` writes (built once)."""
+    return pio.templates[name].to_plotly_json()
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    """``base`` updated by ``extra`` recursively (as Plotly's ``update`` merges dicts)."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _race_spec(surface, grid, result, names, colors, *, start=None, max_frames=200,
+               show_3d=False, click_grid_n=40, title=None, symbols=None,
+               map_source=None) -> dict:
+    """The race figure as a dict of plain values and float32 NumPy arrays (one builder for
+    :func:`race_figure` and :func:`race_figure_dict`)."""
     xs, ys, Z = grid
     path = np.asarray(result.path, dtype=np.float64)
     loss = np.asarray(result.loss, dtype=np.float64)
@@ -388,7 +489,8 @@ def race_figure(
         lifted = _log_transform(values, f_min) if log_color else np.asarray(values, float)
         return lifted + 0.004 * (float(np.max(shown)) - float(np.min(shown)) + 1e-12)
 
-    fig = go.Figure()
+    data: list[dict] = []
+    layout: dict = {}
     # --- 0: the surface
     colorbar = dict(title=dict(text=t("race_viz.colorbar_f"), side="right",
                                font=dict(size=FONT_SIZE)), thickness=14, len=0.8,
@@ -399,9 +501,10 @@ def race_figure(
         colorbar["title"]["text"] = (t("race_viz.colorbar_log") if f_min == 0 else
                                      t("race_viz.colorbar_log_shift", fmin=_num(f_min)))
     if show_3d:
-        fig.add_trace(go.Surface(
-            x=_f32(xs), y=_f32(ys), z=_f32(shown), colorscale=_COLORSCALE, colorbar=colorbar,
-            opacity=0.92, hoverinfo="skip", showscale=True, name=t("race_viz.surface"),
+        data.append(dict(
+            type="surface", x=_f32(xs), y=_f32(ys), z=_f32(shown), colorscale=_COLORSCALE,
+            colorbar=colorbar, opacity=0.92, hoverinfo="skip", showscale=True,
+            name=t("race_viz.surface"),
             contours=dict(z=dict(show=True, usecolormap=False, color="#8090A0", width=1,
                                  highlight=False))))
     else:
@@ -409,16 +512,18 @@ def race_figure(
         # animation removes every non-scatter trace (contour, heatmap) on the first frame
         # (measured with plotly.js 4.1 in Chromium).  Trace 0 only carries the colour bar.
         lo, hi = float(np.min(shown)), float(np.max(shown))
-        fig.add_trace(go.Scatter(
-            x=_f32([xs[0]]), y=_f32([ys[0]]), mode="markers", hoverinfo="skip",
+        data.append(dict(
+            type="scatter", x=_f32([xs[0]]), y=_f32([ys[0]]), mode="markers", hoverinfo="skip",
             name=t("race_viz.surface"), showlegend=False,
             marker=dict(size=1, opacity=0, color=_f32([lo]), cmin=lo,
                         cmax=hi if hi > lo else lo + 1.0, colorscale=_COLORSCALE,
                         showscale=True, colorbar=colorbar)))
-        fig.add_layout_image(
-            source=map_image(shown, aspect=(ys[-1] - ys[0]) / (xs[-1] - xs[0])),
-            xref="x", yref="y", x=float(xs[0]), y=float(ys[-1]), sizex=float(xs[-1] - xs[0]),
-            sizey=float(ys[-1] - ys[0]), sizing="stretch", layer="below")
+        if map_source is None:
+            map_source = map_image(shown, aspect=(ys[-1] - ys[0]) / (xs[-1] - xs[0]))
+        layout["images"] = [dict(
+            source=map_source, xref="x", yref="y", x=float(xs[0]), y=float(ys[-1]),
+            sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]), sizing="stretch",
+            layer="below")]
 
     # --- 1–4: critical points by kind (empty trace when the surface has none of a kind)
     minima = list(getattr(surface, "minima", ()))
@@ -435,10 +540,11 @@ def race_figure(
                                   line=dict(color=edge, width=1.5)))
         if show_3d:
             common["marker"]["symbol"] = _SYMBOLS_3D[symbol]
-            fig.add_trace(go.Scatter3d(x=px, y=py, z=_f32(height([p.f for p in pts])),
-                                       mode="markers", **common))
+            data.append(dict(type="scatter3d", x=px, y=py, z=_f32(height([p.f for p in pts])),
+                             mode="markers", **common))
         else:
-            fig.add_trace(go.Scatter(x=px, y=py, mode="markers", cliponaxis=False, **common))
+            data.append(dict(type="scatter", x=px, y=py, mode="markers", cliponaxis=False,
+                             **common))
 
     # --- 5: start
     s_hover = t("race_viz.start_hover", point=_point_label(start[0], start[1]))
@@ -448,10 +554,11 @@ def race_figure(
     sx, sy = _f32([start[0]]), _f32([start[1]])
     if show_3d:
         s_common["marker"].update(symbol="circle-open", size=10)
-        fig.add_trace(go.Scatter3d(x=sx, y=sy, z=_f32(height(surface.f(np.asarray(start)))
-                                                      .reshape(1)), mode="markers", **s_common))
+        data.append(dict(type="scatter3d", x=sx, y=sy,
+                         z=_f32(height(surface.f(np.asarray(start))).reshape(1)),
+                         mode="markers", **s_common))
     else:
-        fig.add_trace(go.Scatter(x=sx, y=sy, mode="markers", **s_common))
+        data.append(dict(type="scatter", x=sx, y=sy, mode="markers", **s_common))
 
     # --- paths and current-position markers
     tol = span / 700.0
@@ -464,34 +571,36 @@ def race_figure(
         pts = path[idx, b]
         custom = _f32(np.stack([idx, loss[idx, b]], axis=1))
         end = path[n_valid[b] - 1, b]
-        line = dict(color=colors[b], width=2.5)
-        marker_small = dict(color=colors[b], size=5, symbol="circle")
-        marker_big = dict(color=colors[b], size=17, symbol=symbols[b],
-                          line=dict(color="#FFFFFF", width=2))
         if show_3d:
-            path_traces.append(go.Scatter3d(
-                x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), z=_f32(height(loss[idx, b])),
-                customdata=custom, mode="lines+markers", name=names[b], legendgroup=f"r{b}",
-                line=dict(color=colors[b], width=6), marker=dict(color=colors[b], size=3),
-                hovertemplate=path_hover))
-            marker_traces.append(go.Scatter3d(
-                x=_f32([end[0]]), y=_f32([end[1]]), z=_f32(height(loss[n_valid[b] - 1, b:b + 1])),
-                mode="markers", name=names[b], legendgroup=f"r{b}", showlegend=False,
+            path_traces.append(dict(
+                type="scatter3d", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]),
+                z=_f32(height(loss[idx, b])), customdata=custom, mode="lines+markers",
+                name=names[b], legendgroup=f"r{b}", line=dict(color=colors[b], width=6),
+                marker=dict(color=colors[b], size=3), hovertemplate=path_hover))
+            marker_traces.append(dict(
+                type="scatter3d", x=_f32([end[0]]), y=_f32([end[1]]),
+                z=_f32(height(loss[n_valid[b] - 1, b:b + 1])), mode="markers", name=names[b],
+                legendgroup=f"r{b}", showlegend=False,
                 marker=dict(color=colors[b], size=8, line=dict(color="#FFFFFF", width=2)),
                 hoverinfo="skip"))
         else:
-            path_traces.append(go.Scatter(
-                x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), customdata=custom,
-                mode="lines+markers", name=names[b], legendgroup=f"r{b}", line=line,
-                marker=marker_small, hovertemplate=path_hover,
+            path_traces.append(dict(
+                type="scatter", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), customdata=custom,
+                mode="lines+markers" if len(idx) <= PATH_MARKERS_MAX else "lines",
+                name=names[b], legendgroup=f"r{b}",
+                line=dict(color=colors[b], width=2.5),
+                marker=dict(color=colors[b], size=5, symbol="circle"),
+                hovertemplate=path_hover,
                 # a click selects points; keep the paths fully drawn when that happens
                 selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
-            marker_traces.append(go.Scatter(
-                x=_f32([end[0]]), y=_f32([end[1]]), mode="markers", name=names[b],
-                legendgroup=f"r{b}", showlegend=False, marker=marker_big, hoverinfo="skip",
-                cliponaxis=False,
+            marker_traces.append(dict(
+                type="scatter", x=_f32([end[0]]), y=_f32([end[1]]), mode="markers",
+                name=names[b], legendgroup=f"r{b}", showlegend=False,
+                marker=dict(color=colors[b], size=17, symbol=symbols[b],
+                            line=dict(color="#FFFFFF", width=2)),
+                hoverinfo="skip", cliponaxis=False,
                 selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
-    fig.add_traces(path_traces + marker_traces)  # markers above every path
+    data.extend(path_traces + marker_traces)  # markers above every path
 
     # --- divergence ✕ (one trace; empty when nothing diverged)
     dx, dy, dz, dtext = [], [], [], []
@@ -511,14 +620,15 @@ def race_figure(
                     marker=dict(symbol="x", size=22, color="#C00000",
                                 line=dict(color="#FFFFFF", width=1.5)))
     if show_3d:
-        fig.add_trace(go.Scatter3d(x=_f32(dx), y=_f32(dy), z=_f32(height(dz)), mode="markers",
-                                   **d_common))
+        data.append(dict(type="scatter3d", x=_f32(dx), y=_f32(dy), z=_f32(height(dz)),
+                         mode="markers", **d_common))
     else:
-        fig.add_trace(go.Scatter(x=_f32(dx), y=_f32(dy), mode="markers+text",
-                                 text=[t("race_viz.diverged_short") for _ in dtext],
-                                 textposition=[_label_side(x, y, xr, yr) for x, y in zip(
-                                     dx, dy, strict=True)], cliponaxis=False,
-                                 textfont=dict(size=FONT_SIZE, color="#C00000"), **d_common))
+        data.append(dict(type="scatter", x=_f32(dx), y=_f32(dy), mode="markers+text",
+                         text=[t("race_viz.diverged_short") for _ in dtext],
+                         textposition=[_label_side(x, y, xr, yr)
+                                       for x, y in zip(dx, dy, strict=True)],
+                         cliponaxis=False, textfont=dict(size=FONT_SIZE, color="#C00000"),
+                         **d_common))
 
     # --- the invisible click grid (2-D): real markers at opacity ~0 so clicks report (x, y)
     if not show_3d:
@@ -529,8 +639,9 @@ def race_figure(
         gxy = np.stack([gx.ravel(), gy.ravel()], axis=1)
         with np.errstate(all="ignore"):
             gf = np.asarray(surface.f(gxy), dtype=np.float64).reshape(-1)
-        fig.add_trace(go.Scatter(
-            x=_f32(gxy[:, 0]), y=_f32(gxy[:, 1]), customdata=_f32(np.column_stack([gxy, gf])),
+        data.append(dict(
+            type="scatter", x=_f32(gxy[:, 0]), y=_f32(gxy[:, 1]),
+            customdata=_f32(np.column_stack([gxy, gf])),
             mode="markers", name=t("race_viz.click_grid"), showlegend=False,
             marker=dict(size=3, color="#000000", opacity=0.01),
             selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01)),
@@ -545,22 +656,21 @@ def race_figure(
     idx_map = race_trace_indices(n_runs, show_3d)
     touched = idx_map["paths"] + idx_map["markers"]
     frames = []
+    kind = "scatter3d" if show_3d else "scatter"
+    path32 = _f32(path)  # converted once: the frames are slices of it
     for s in frame_steps:
         lines, heres = [], []
         for b in range(n_runs):
             cut = kept[b][: int(np.searchsorted(kept[b], s, side="right"))]
-            here = path[min(int(s), n_valid[b] - 1), b]
-            kind = "scatter3d" if show_3d else "scatter"
-            line_xy = dict(type=kind, x=_f32(path[cut, b, 0]), y=_f32(path[cut, b, 1]))
-            here_xy = dict(type=kind, x=_f32([here[0]]), y=_f32([here[1]]))
+            here = path32[min(int(s), n_valid[b] - 1), b]
+            line_xy = dict(type=kind, x=path32[cut, b, 0], y=path32[cut, b, 1])
+            here_xy = dict(type=kind, x=here[0:1].copy(), y=here[1:2].copy())
             if show_3d:
                 line_xy["z"] = _f32(height(loss[cut, b]))
                 here_xy["z"] = _f32(height(loss[min(int(s), n_valid[b] - 1), b:b + 1]))
             lines.append(line_xy)
             heres.append(here_xy)
-        # plain dicts: validating hundreds of go.Scatter objects costs ~0.5 s
-        frames.append(dict(name=str(int(s)), data=lines + heres, traces=touched))
-    fig.frames = frames
+        frames.append(dict(data=lines + heres, name=str(int(s)), traces=touched))
 
     redraw = bool(show_3d)  # 3-D scenes cannot animate without a redraw
 
@@ -592,20 +702,18 @@ def race_figure(
     top = 50 if title else 16
     plot_h = RACE_HEIGHT - top - 108
     plot_w = plot_h * (xr[1] - xr[0]) / (yr[1] - yr[0])
-    legend_h = 27 * sum(tr.showlegend is not False for tr in fig.data) + 12
+    legend_h = 27 * sum(tr.get("showlegend") is not False for tr in data) + 12
     bar_place = dict(len=max(0.22, min(0.6, 1.0 - (legend_h + 24) / plot_h)),
                      lenmode="fraction", x=1.02, xanchor="left", y=0.0, yanchor="bottom")
     if show_3d:
-        fig.data[0].update(colorbar=bar_place)
+        data[0]["colorbar"] = _merge(data[0]["colorbar"], bar_place)
     else:
-        fig.data[0].update(marker=dict(colorbar=bar_place))
-    fig.update_layout(
-        template="plotly_white",
+        data[0]["marker"]["colorbar"] = _merge(data[0]["marker"]["colorbar"], bar_place)
+    layout.update(
+        template=_template("plotly_white"),
         font=dict(size=FONT_SIZE),
         height=RACE_HEIGHT,
-        width=None if show_3d else int(min(1600, max(640, 62 + plot_w + 300))),
         margin=dict(l=62, r=10, t=top, b=108),
-        title=dict(text=title, font=dict(size=FONT_SIZE + 3), x=0.01) if title else None,
         legend=dict(orientation="v", x=1.02, y=1.0, xanchor="left", yanchor="top",
                     font=dict(size=FONT_SIZE), itemsizing="constant",
                     bgcolor="rgba(255,255,255,0.85)"),
@@ -618,20 +726,25 @@ def race_figure(
         sliders=[slider],
         uirevision="race",
     )
+    if not show_3d:
+        layout["width"] = int(min(1600, max(640, 62 + plot_w + 300)))
+    if title:
+        layout["title"] = dict(text=title, font=dict(size=FONT_SIZE + 3), x=0.01)
     if show_3d:
         z_title = t("race_viz.axis_f_log") if log_color else t("race_viz.axis_f")
-        fig.update_layout(scene=dict(
+        layout["scene"] = dict(
             xaxis=dict(title=dict(text="x"), range=xr), yaxis=dict(title=dict(text="y"), range=yr),
             zaxis=dict(title=dict(text=z_title)), aspectmode="manual",
-            aspectratio=dict(x=1.0, y=(yr[1] - yr[0]) / (xr[1] - xr[0]), z=0.6)))
+            aspectratio=dict(x=1.0, y=(yr[1] - yr[0]) / (xr[1] - xr[0]), z=0.6))
     else:
-        fig.update_xaxes(range=xr, autorange=False, title=dict(text="x"), showgrid=False,
-                         zeroline=False, constrain="domain", constraintoward="right",
-                         ticks="outside", tickfont=dict(size=FONT_SIZE - 1))
-        fig.update_yaxes(range=yr, autorange=False, title=dict(text="y"), showgrid=False,
-                         zeroline=False, scaleanchor="x", scaleratio=1, constrain="domain",
-                         ticks="outside", tickfont=dict(size=FONT_SIZE - 1))
-    return fig
+        layout["xaxis"] = dict(range=xr, autorange=False, title=dict(text="x"), showgrid=False,
+                               zeroline=False, constrain="domain", constraintoward="right",
+                               ticks="outside", tickfont=dict(size=FONT_SIZE - 1))
+        layout["yaxis"] = dict(range=yr, autorange=False, title=dict(text="y"), showgrid=False,
+                               zeroline=False, scaleanchor="x", scaleratio=1,
+                               constrain="domain", ticks="outside",
+                               tickfont=dict(size=FONT_SIZE - 1))
+    return dict(data=data, layout=layout, frames=frames)
 
 
 # ----------------------------------------------------------------------------- curves
@@ -643,48 +756,52 @@ def _valid_rows(result, b: int) -> int:
     return steps + 1
 
 
-def _curve_layout(fig: go.Figure, y_title: str, log_y: bool) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white", font=dict(size=FONT_SIZE), height=360,
+def _figure_dict(spec: dict) -> dict:
+    """A figure spec (plain values and NumPy arrays) as ``go.Figure(spec).to_dict()`` writes
+    it, without building Plotly objects: arrays become typed arrays."""
+    template = spec["layout"].pop("template", None)  # no arrays in it: not worth walking
+    out = _typed_arrays(spec)
+    spec["layout"]["template"] = template
+    if template is not None:
+        out["layout"]["template"] = copy.deepcopy(template)
+    return out
+
+
+def _curve_layout(y_title: str, log_y: bool) -> dict:
+    return dict(
+        template=_template("plotly_white"), font=dict(size=FONT_SIZE), height=360,
         margin=dict(l=70, r=20, t=40, b=55), hovermode="x unified",
         legend=dict(orientation="h", x=0.0, y=1.02, xanchor="left", yanchor="bottom"),
         xaxis=dict(title=dict(text=t("race_viz.step"))),
         yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear",
                    exponentformat="power"),
     )
-    return fig
 
 
 def _curves(result, names, colors, values: np.ndarray, y_title: str, log_y: bool,
-            value_label: str) -> go.Figure:
-    fig = go.Figure()
+            value_label: str) -> dict:
+    data = []
     steps = values.shape[0] - 1
     hover = f"%{{fullData.name}}: {value_label} = %{{y:.4g}}<extra></extra>"
     xs_all = np.arange(steps + 1)
     for b in range(values.shape[1]):
         n = _valid_rows(result, b)
-        fig.add_trace(go.Scatter(x=_f32(xs_all[:n]), y=_f32(values[:n, b]), mode="lines",
-                                 name=names[b], line=dict(color=colors[b], width=2.5),
-                                 legendgroup=f"r{b}", hovertemplate=hover))
+        data.append(dict(type="scatter", x=_f32(xs_all[:n]), y=_f32(values[:n, b]),
+                         mode="lines", name=names[b], line=dict(color=colors[b], width=2.5),
+                         legendgroup=f"r{b}", hovertemplate=hover))
     div = np.flatnonzero(np.asarray(result.diverged, dtype=bool))
-    fig.add_trace(go.Scatter(
+    data.append(dict(
+        type="scatter",
         x=_f32([_valid_rows(result, b) - 1 for b in div]),
         y=_f32([values[_valid_rows(result, b) - 1, b] for b in div]),
         mode="markers", name=t("race_viz.diverged_legend"), showlegend=bool(div.size),
         marker=dict(symbol="x", size=16, color="#C00000"),
         hovertext=[t("race_viz.diverged_at", name=names[b], step=int(result.diverged_at[b]))
                    for b in div], hoverinfo="text"))
-    return _curve_layout(fig, y_title, log_y)
+    return dict(data=data, layout=_curve_layout(y_title, log_y))
 
 
-def loss_figure(result, names, colors, *, log_y: bool = True,
-                f_min: float | None = None) -> go.Figure:
-    """Loss against step, one line per run (cut at divergence, with a ✕ there).
-
-    With ``log_y`` the plotted value is f − f_min + 1e-12 whenever the losses can reach 0
-    or below (``f_min`` given, or a non-positive loss): f_min = min(f_min, lowest loss), and
-    the axis title says so.  Otherwise f itself.
-    """
+def _loss_spec(result, names, colors, log_y: bool, f_min: float | None) -> dict:
     loss = np.asarray(result.loss, dtype=np.float64)
     title = t("race_viz.axis_loss")
     values = loss
@@ -698,11 +815,37 @@ def loss_figure(result, names, colors, *, log_y: bool = True,
     return _curves(result, names, colors, values, title, log_y, "f")
 
 
-def grad_norm_figure(result, names, colors) -> go.Figure:
-    """‖∇f(x_t)‖ against step on a log axis (an exact 0 is drawn at 1e-16)."""
+def _grad_norm_spec(result, names, colors) -> dict:
     grad = np.asarray(result.grad, dtype=np.float64)
     norms = np.maximum(np.hypot(grad[..., 0], grad[..., 1]), 1e-16)
     return _curves(result, names, colors, norms, t("race_viz.axis_grad"), True, "‖∇f‖")
+
+
+def loss_figure(result, names, colors, *, log_y: bool = True,
+                f_min: float | None = None) -> go.Figure:
+    """Loss against step, one line per run (cut at divergence, with a ✕ there).
+
+    With ``log_y`` the plotted value is f − f_min + 1e-12 whenever the losses can reach 0
+    or below (``f_min`` given, or a non-positive loss): f_min = min(f_min, lowest loss), and
+    the axis title says so.  Otherwise f itself.
+    """
+    return go.Figure(_loss_spec(result, names, colors, log_y, f_min))
+
+
+def loss_figure_dict(result, names, colors, *, log_y: bool = True,
+                     f_min: float | None = None) -> dict:
+    """:func:`loss_figure` as a JSON-ready dict (same figure, no Plotly objects built)."""
+    return _figure_dict(_loss_spec(result, names, colors, log_y, f_min))
+
+
+def grad_norm_figure(result, names, colors) -> go.Figure:
+    """‖∇f(x_t)‖ against step on a log axis (an exact 0 is drawn at 1e-16)."""
+    return go.Figure(_grad_norm_spec(result, names, colors))
+
+
+def grad_norm_figure_dict(result, names, colors) -> dict:
+    """:func:`grad_norm_figure` as a JSON-ready dict (same figure, no Plotly objects)."""
+    return _figure_dict(_grad_norm_spec(result, names, colors))
 
 
 # ----------------------------------------------------------------------------- tables

@@ -33,8 +33,10 @@ def map_spec(at: AppTest) -> dict:
 
 
 def path_traces(spec: dict) -> list[dict]:
-    """The path traces of the race map (lines+markers Scatter traces with a customdata)."""
-    return [tr for tr in spec["data"] if tr.get("mode") == "lines+markers"]
+    """The path traces of the race map: a run's legend group ("r<b>"), a line and the
+    (step, f) customdata (the run's current-position marker has no customdata)."""
+    return [tr for tr in spec["data"] if str(tr.get("legendgroup", "")).startswith("r")
+            and "lines" in tr.get("mode", "") and "customdata" in tr]
 
 
 def texts(elements) -> str:

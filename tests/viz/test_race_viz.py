@@ -547,3 +547,55 @@ def test_three_d_frames_are_capped(default_race):
     result, _ = default_race
     fig = build(ROSENBROCK, result, n=30, show_3d=True)
     assert 2 <= len(fig.frames) <= race.MAX_FRAMES_3D and fig.frames[-1].name == "500"
+
+
+# ----------------------------------------------------------------------------- dict fast path
+
+@pytest.mark.parametrize("show_3d", [False, True])
+def test_race_figure_dict_is_the_validated_figure(diverging_race, show_3d):
+    """The page's fast path (plain dicts, no Plotly objects) gives exactly the go.Figure's
+    JSON, typed arrays included; a precomputed map picture is the one race_figure draws."""
+    result, _ = diverging_race
+    keys = ["gd", "adam"]
+    grid = race.surface_grid(SPHERE, 60)
+    args = (SPHERE, grid, result, keys, [race.OPTIMIZER_COLORS[k] for k in keys])
+    kw = dict(start=(1.5, -1.0), max_frames=30, click_grid_n=12, show_3d=show_3d,
+              symbols=["circle", "square"])
+    fast = race.race_figure_dict(*args, **kw)
+    slow = json.loads(race.race_figure(*args, **kw).to_json())
+    assert json.loads(json.dumps(fast)) == slow
+    x = fast["data"][race.race_trace_indices(2, show_3d)["paths"][0]]["x"]
+    assert x["dtype"] == "f4" and decode(x)[0] == pytest.approx(result.path[0, 0, 0], rel=1e-6)
+    if not show_3d:
+        source = race.race_map_source(SPHERE, grid)
+        assert race.race_figure_dict(*args, map_source=source, **kw) == fast
+        assert fast["layout"]["images"][0]["source"] == source
+
+
+def test_curve_dicts_are_the_validated_figures(diverging_race):
+    result, _ = diverging_race
+    names, colors = ["GD", "Adam"], ["#D55E00", "#000000"]
+    for fast, slow in [
+        (race.loss_figure_dict(result, names, colors, f_min=-1.0),
+         race.loss_figure(result, names, colors, f_min=-1.0)),
+        (race.grad_norm_figure_dict(result, names, colors),
+         race.grad_norm_figure(result, names, colors)),
+    ]:
+        assert json.loads(json.dumps(fast)) == json.loads(slow.to_json())
+
+
+def test_long_paths_are_lines_short_paths_show_every_iterate():
+    result = race_result(ROSENBROCK, ("gd", "adam"), steps=500, lrs={"gd": 1e-3, "adam": 0.02})
+    short = race_result(ROSENBROCK, ("gd", "adam"), steps=20, lrs={"gd": 1e-3, "adam": 0.02})
+    for res in (result, short):
+        fig = build(ROSENBROCK, res, ("gd", "adam"), n=40)
+        for i in race.race_trace_indices(2)["paths"]:
+            trace = fig.data[i]
+            points = len(trace.x)
+            assert trace.mode == ("lines" if points > race.PATH_MARKERS_MAX else "lines+markers")
+    # both kinds occur: the 500-step runs are long, the 20-step ones short
+    long_fig = build(ROSENBROCK, result, ("gd", "adam"), n=40)
+    assert {long_fig.data[i].mode for i in race.race_trace_indices(2)["paths"]} == {"lines"}
+    short_fig = build(ROSENBROCK, short, ("gd", "adam"), n=40)
+    assert {short_fig.data[i].mode for i in race.race_trace_indices(2)["paths"]} == {
+        "lines+markers"}
