@@ -4,11 +4,14 @@ Thin page: sidebar widgets -> a config dict -> ``network_model`` (engine calls) 
 figures -> st.*. Training state (theta, optimizer state, history) lives in
 ``st.session_state["nn_run"]`` keyed by a hash of the configuration, so any change of the
 experiment starts a fresh run; the live panel is an ``st.fragment`` that reruns on its own
-timer while playing, training a time-bounded chunk of epochs per redraw.
+timer while playing, training a time-bounded chunk of epochs per redraw. While playing, the
+map, the curves and the gradient norms are PNG pictures (``viz.network.*_frame_png``) that
+the browser swaps in place; on pause the interactive Plotly figures come back.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 import time
 
@@ -23,6 +26,11 @@ from texts import t
 
 REDRAW_S = 0.2            # fragment timer while playing: at most 5 redraws a second
 TRAIN_BUDGET_S = 0.08     # training time per redraw (the chunk size adapts to it)
+LIVE_HEIGHT = 420         # CSS px of the Plotly map and curves
+# The live pictures fill their columns (about 340 and 400 px at 1280x720 with the sidebar
+# open); drawn at about that size so their text stays as large as the charts'.
+LIVE_MAP_SIZE = (360, 400)
+LIVE_CURVES_SIZE = (420, 400)
 # target training speed in epochs per second, independent of how fast the browser redraws
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
 NONLINEAR = {"xor", "xor_cloud", "circle", "moons", "spiral"}
@@ -277,26 +285,59 @@ def _grid_output(exp: nm.Experiment, theta: np.ndarray) -> np.ndarray:
         return exp.net.predict(theta, exp.grid[2])[0]
 
 
-def _boundary(exp: nm.Experiment, theta: np.ndarray, height: int = 470):
+def _map_values(exp: nm.Experiment, theta: np.ndarray) -> np.ndarray:
+    """What the decision map shows: the clipped regression curve (nx,), P(class 1) (ny, nx)
+    or normalised class probabilities (ny, nx, k)."""
     xs, ys, _ = exp.grid
     out = _grid_output(exp, theta)
     if exp.is_regression:
         # keep a wild curve (a diverging run) inside a readable band around the data
         lo, hi = float(np.min(exp.y_train)), float(np.max(exp.y_train))
         span = max(hi - lo, 1e-6)
-        y_pred = np.clip(np.nan_to_num(out[:, 0]), lo - 2 * span, hi + 2 * span)
-        return nv.regression_figure(xs, y_pred, exp.X_train[:, 0], exp.y_train,
-                                    None if exp.X_test is None else exp.X_test[:, 0],
-                                    exp.y_test, height=height)
+        return np.clip(np.nan_to_num(out[:, 0]), lo - 2 * span, hi + 2 * span)
     probs = out.reshape(len(ys), len(xs), -1)
     if exp.task == "binary":
         probs = probs[..., 0] if probs.shape[2] == 1 else probs[..., 1]
-        probs = np.clip(probs, 0.0, 1.0)  # a linear (MSE) output is a score, not a probability
-    else:
-        probs = np.clip(probs, 0.0, None)
-        probs = probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
-    return nv.boundary_figure(xs, ys, probs, exp.X_train, exp.y_train, exp.X_test,
-                              exp.y_test, task=exp.task, height=height)
+        return np.clip(probs, 0.0, 1.0)  # a linear (MSE) output is a score, not a probability
+    probs = np.clip(probs, 0.0, None)
+    return probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
+
+
+def _test_split(exp: nm.Experiment, column: int | None = None):
+    if exp.X_test is None:
+        return None, exp.y_test
+    return (exp.X_test if column is None else exp.X_test[:, column]), exp.y_test
+
+
+def _boundary(exp: nm.Experiment, theta: np.ndarray, height: int = 470):
+    """The interactive decision map (Plotly): shown while paused."""
+    xs, ys, _ = exp.grid
+    values = _map_values(exp, theta)
+    if exp.is_regression:
+        return nv.regression_figure(xs, values, exp.X_train[:, 0], exp.y_train,
+                                    *_test_split(exp, 0), height=height)
+    return nv.boundary_figure(xs, ys, values, exp.X_train, exp.y_train, *_test_split(exp),
+                              task=exp.task, height=height)
+
+
+def _boundary_png(exp: nm.Experiment, theta: np.ndarray) -> bytes:
+    """The same map as a picture: shown while playing (updates in place, never blank)."""
+    xs, ys, _ = exp.grid
+    values = _map_values(exp, theta)
+    width, height = LIVE_MAP_SIZE
+    if exp.is_regression:
+        return nv.regression_frame_png(xs, values, exp.X_train[:, 0], exp.y_train,
+                                       *_test_split(exp, 0), width=width, height=height)
+    return nv.boundary_frame_png(xs, ys, values, exp.X_train, exp.y_train, *_test_split(exp),
+                                 task=exp.task, width=width, height=height)
+
+
+def _data_uri(png: bytes) -> str:
+    """A picture inside the page itself. As a media file (st.image of bytes) each frame would
+    be a URL the browser fetches afterwards, and the next fragment run deletes the previous
+    file: a browser that fetches late gets a 404 and shows a broken image. (Bytes would also
+    be re-encoded as JPEG.)"""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _metric_text(value: float, percent: bool = False) -> str:
@@ -371,11 +412,22 @@ def live_panel(exp: nm.Experiment, key: str, playing_at_start: bool) -> None:
     _status_messages(exp, run, stop_at)
 
     left, right = st.columns([1, 1.15], gap="medium")
-    left.plotly_chart(_boundary(exp, run.theta, height=420), key="nn_boundary", width="stretch",
-                      config={"displayModeBar": False})
-    right.plotly_chart(nv.curves_figure(nm.history_arrays(run, exp.is_regression),
-                                        height=420),
-                       key="nn_curves", width="stretch", config={"displayModeBar": False})
+    history = nm.history_arrays(run, exp.is_regression)
+    if playing:
+        # Pictures while playing: Streamlit gives a Plotly chart a new element ID whenever its
+        # figure changes, so each redraw would remount it and plotly.js would draw it from
+        # scratch (blank in between); an image's <img> stays and swaps its picture in place.
+        with left.container(key="nn_live_map"):
+            st.image(_data_uri(_boundary_png(exp, run.theta)), width="stretch")
+        with right.container(key="nn_live_curves"):
+            width, height = LIVE_CURVES_SIZE
+            st.image(_data_uri(nv.curves_frame_png(history, width=width, height=height)),
+                     width="stretch")
+    else:
+        left.plotly_chart(_boundary(exp, run.theta, height=LIVE_HEIGHT), key="nn_boundary",
+                          width="stretch", config={"displayModeBar": False})
+        right.plotly_chart(nv.curves_figure(history, height=LIVE_HEIGHT), key="nn_curves",
+                           width="stretch", config={"displayModeBar": False})
 
     # only the open tab is drawn: a redraw while playing stays cheap
     inside, formulas, download = st.tabs(
@@ -426,9 +478,14 @@ def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
         if run.grad_norms:
             norms = np.asarray(run.grad_norms)
             epochs = np.arange(1, len(norms) + 1)
-            st.plotly_chart(nv.layer_grad_norm_figure(epochs, norms, names, height=380),
-                            key="nn_gradnorm", width="stretch",
-                            config={"displayModeBar": False})
+            if playing:  # a picture, as the map and the curves (no remount per redraw)
+                with st.container(key="nn_live_gradnorm"):
+                    st.image(_data_uri(nv.grad_norm_frame_png(epochs, norms, names, width=420,
+                                                              height=380)), width="stretch")
+            else:
+                st.plotly_chart(nv.layer_grad_norm_figure(epochs, norms, names, height=380),
+                                key="nn_gradnorm", width="stretch",
+                                config={"displayModeBar": False})
             _vanishing_note(norms[-1])
         else:
             st.info(t("network.grad_norm_empty"))

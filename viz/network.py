@@ -1,4 +1,5 @@
-"""Plotly figures for the Neural Network page: arrays in, ``go.Figure`` out.
+"""Plotly figures for the Neural Network page: arrays in, ``go.Figure`` out (and, for live
+training, the same pictures as PNG bytes: see "live frames" below).
 
 Every builder is pure (it never modifies its inputs) and never puts a NaN or an inf into a
 figure: a diverged run is cut at its last finite value and marked with a cross, a non-finite
@@ -31,6 +32,8 @@ __all__ = [
     "boundary_small_multiples", "curves_figure", "compare_loss_figure",
     "layer_grad_norm_figure", "network_diagram", "neuron_maps", "activation_figure",
     "seed_statistics_summary", "seed_statistics_figure", "weights_json", "history_csv",
+    "contour_segments", "boundary_frame_png", "regression_frame_png", "curves_frame_png",
+    "grad_norm_frame_png",
 ]
 
 # Okabe-Ito: distinguishable under the common colour-vision deficiencies.
@@ -863,3 +866,459 @@ def history_csv(history: Mapping[str, object]) -> str:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- live frames
+#
+# While training plays, the page redraws a few times a second. Streamlit gives a Plotly chart
+# a new element ID whenever its figure changes, so every redraw would remount the chart and
+# plotly.js would draw it from scratch (blank for a moment). A picture updates in place: the
+# browser keeps showing the previous frame until the next one has loaded. These builders draw
+# the decision map and the curves as PNG bytes (Pillow, which Streamlit itself depends on);
+# the interactive figures above are shown again once training pauses.
+
+
+def contour_segments(xs, ys, z, level: float = 0.5) -> np.ndarray:
+    """The ``z = level`` line of a grid as straight segments (marching squares).
+
+    ``z[i, j]`` is the value at ``(xs[j], ys[i])``. In each grid cell an edge whose two
+    corners lie on different sides of the level (``z >= level`` or not) is crossed at the
+    linearly interpolated point ``a + (level - z_a) / (z_b - z_a) * (b - a)``; a cell with
+    two crossed edges gives one segment joining them. A cell with four (a saddle: diagonal
+    corners alike) is resolved by its centre value, the mean of its corners: the two corners
+    that differ from the centre are the ones cut off. Returns (S, 2, 2) float64:
+    segment s runs from ``(x, y) = out[s, 0]`` to ``out[s, 1]``. Non-finite values count as
+    below the level.
+    """
+    xs, ys = np.asarray(xs, dtype=float).ravel(), np.asarray(ys, dtype=float).ravel()
+    z = np.asarray(z, dtype=float)
+    if z.shape != (ys.size, xs.size):
+        raise ValueError(f"z has shape {z.shape}; expected ({ys.size}, {xs.size})")
+    if xs.size < 2 or ys.size < 2:
+        return np.zeros((0, 2, 2))
+    z = np.where(np.isfinite(z), z, -np.inf)
+    z00, z01, z10, z11 = z[:-1, :-1], z[:-1, 1:], z[1:, :-1], z[1:, 1:]  # [row=y, col=x]
+    x0, x1 = np.broadcast_to(xs[None, :-1], z00.shape), np.broadcast_to(xs[None, 1:], z00.shape)
+    y0, y1 = np.broadcast_to(ys[:-1, None], z00.shape), np.broadcast_to(ys[1:, None], z00.shape)
+
+    def crossing(za, zb, xa, ya, xb, yb):
+        crossed = (za >= level) != (zb >= level)
+        with np.errstate(all="ignore"):
+            share = np.clip(np.nan_to_num((level - za) / (zb - za)), 0.0, 1.0)
+        return crossed, np.stack([xa + share * (xb - xa), ya + share * (yb - ya)], axis=-1)
+
+    # edges in order bottom, right, top, left (corners 00-01, 01-11, 10-11, 00-10)
+    bottom = crossing(z00, z01, x0, y0, x1, y0)
+    right = crossing(z01, z11, x1, y0, x1, y1)
+    top = crossing(z10, z11, x0, y1, x1, y1)
+    left = crossing(z00, z10, x0, y0, x0, y1)
+    edges = (bottom, right, top, left)
+    hit = np.stack([e[0] for e in edges], axis=-1)                 # (cells..., 4)
+    point = np.stack([e[1] for e in edges], axis=-2)               # (cells..., 4, 2)
+    count = hit.sum(axis=-1)
+    two = count == 2
+    # the two crossed edges of a simple cell, in edge order
+    order = np.argsort(~hit, axis=-1, kind="stable")[..., :2]
+    simple = np.take_along_axis(point, order[..., None], axis=-2)[two]
+    saddle = count == 4
+    with np.errstate(invalid="ignore"):
+        centre_above = (z00 + z01 + z10 + z11) / 4.0 >= level
+    cut_01_10 = ((z00 >= level) == centre_above)[saddle]  # pairs bottom-right, top-left
+    p = point[saddle]
+    first = np.where(cut_01_10[:, None, None], p[:, [0, 1]], p[:, [0, 3]])
+    second = np.where(cut_01_10[:, None, None], p[:, [2, 3]], p[:, [1, 2]])
+    return np.concatenate([simple, first, second]).reshape(-1, 2, 2)
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def _scale_rgb(u: np.ndarray, scale) -> np.ndarray:
+    """Colours of a Plotly-style ``[[stop, "#RRGGBB"], ...]`` scale at u -> uint8 (..., 3)."""
+    stops = np.array([s for s, _ in scale], dtype=float)
+    rgb = np.array([_rgb(c) for _, c in scale], dtype=float)
+    out = np.stack([np.interp(u, stops, rgb[:, ch]) for ch in range(3)], axis=-1)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def _nice_ticks(lo: float, hi: float, target: int = 5) -> np.ndarray:
+    """Round tick values (1, 2, 5 x 10^k steps) inside [lo, hi]."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return np.array([lo]) if math.isfinite(lo) else np.zeros(0)
+    raw = (hi - lo) / max(target, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    ticks = np.arange(first, hi + step * 1e-9, step)
+    return np.where(np.abs(ticks) < step * 1e-9, 0.0, ticks)
+
+
+def _tick_text(v: float) -> str:
+    return f"{v:g}"
+
+
+class _Raster:
+    """A Pillow canvas with one or more plot panels; coordinates in CSS pixels × scale."""
+
+    def __init__(self, width: int, height: int, scale: float):
+        from PIL import Image, ImageDraw  # Pillow comes with Streamlit; only needed here
+
+        self.s = float(scale)
+        self.image = Image.new("RGB", (round(width * scale), round(height * scale)), "white")
+        self.draw = ImageDraw.Draw(self.image)
+
+    def font(self, size: float):
+        return _font(max(6, round(size * self.s)))
+
+    def text(self, xy, text: str, size: float = 14, color: str = INK, anchor: str = "la"):
+        self.draw.text((xy[0] * self.s, xy[1] * self.s), text, fill=color,
+                       font=self.font(size), anchor=anchor)
+
+    def png(self) -> bytes:
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        # A 256-colour palette: a sixth of the bytes of full colour (100 -> 16 kB for the
+        # map, a few times a second to every student's browser) in the same encoding time.
+        palette = self.image.quantize(256, method=Image.Quantize.FASTOCTREE,
+                                      dither=Image.Dither.NONE)
+        palette.save(buffer, format="PNG", compress_level=6)
+        return buffer.getvalue()
+
+
+class _Panel:
+    """One plot area: data ranges (log or linear) mapped into a box of the canvas."""
+
+    def __init__(self, canvas: _Raster, box, x_range, y_range, *, log_y: bool = False):
+        self.c, self.box, self.log_y = canvas, box, log_y
+        self.x_range = tuple(float(v) for v in x_range)
+        self.y_range = tuple(float(v) for v in y_range)
+
+    def px(self, x, y) -> np.ndarray:
+        """Data -> canvas pixels, (n, 2)."""
+        left, top, right, bottom = self.box
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if self.log_y:
+            y = np.log10(np.maximum(y, 1e-300))
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        fx = (x - x0) / ((x1 - x0) or 1.0)
+        fy = (y - y0) / ((y1 - y0) or 1.0)
+        s = self.c.s
+        return np.stack([(left + fx * (right - left)) * s, (bottom - fy * (bottom - top)) * s],
+                        axis=-1)
+
+    def clip(self):
+        left, top, right, bottom = (round(v * self.c.s) for v in self.box)
+        return left, top, right, bottom
+
+    def frame(self, x_ticks, y_ticks, y_labels=None, grid: bool = False):
+        left, top, right, bottom = self.clip()
+        draw, s = self.c.draw, self.c.s
+        for v, label in zip(y_ticks, y_labels or [_tick_text(v) for v in y_ticks], strict=True):
+            yv = 10.0 ** v if self.log_y else v
+            _, py = self.px(self.x_range[0], yv)
+            if grid:
+                draw.line([(left, py), (right, py)], fill="#EBEBEB", width=max(1, round(s)))
+            self.c.text((left / s - 6, py / s), label, 13, anchor="rm")
+        for v in x_ticks:
+            px, _ = self.px(v, self.y_range[0] if not self.log_y else 10.0 ** self.y_range[0])
+            draw.line([(px, bottom), (px, bottom + 5 * s)], fill="#888888", width=max(1, round(s)))
+            self.c.text((px / s, bottom / s + 7), _tick_text(v), 13, anchor="ma")
+        draw.rectangle([left, top, right, bottom], outline="#888888", width=max(1, round(s)))
+
+    def polyline(self, x, y, color: str, width: float = 3.0, dash: bool = False):
+        pts = self.px(x, y)
+        if len(pts) < 2:
+            return
+        w = max(1, round(width * self.c.s))
+        if not dash:
+            self.c.draw.line([tuple(p) for p in pts], fill=color, width=w, joint="curve")
+            return
+        # dashes: every other stretch of ~8 px along the path
+        seg = np.diff(pts, axis=0)
+        along = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
+        on = (along // (8 * self.c.s)) % 2 == 0
+        for i in range(len(pts) - 1):
+            if on[i]:
+                self.c.draw.line([tuple(pts[i]), tuple(pts[i + 1])], fill=color, width=w)
+
+
+_FONTS: dict[int, object] = {}
+
+
+def _font(size: int):
+    if size not in _FONTS:
+        from PIL import ImageFont
+
+        _FONTS[size] = ImageFont.load_default(size=size)
+    return _FONTS[size]
+
+
+def _class_map_rgb(probs: np.ndarray, task: str) -> np.ndarray:
+    """(ny, nx) P(class 1) or (ny, nx, k) probabilities -> (ny, nx, 3) uint8 colours, the same
+    colours as the Plotly decision map (:func:`_probability_traces`)."""
+    probs = np.where(np.isfinite(probs), probs, 0.5)
+    if task == "binary":
+        return _scale_rgb(np.clip(probs, 0.0, 1.0), PROBABILITY_SCALE)
+    k = probs.shape[2]
+    probs = np.clip(probs, 0.0, 1.0)
+    winner = np.argmax(probs, axis=2)
+    shade = np.clip((probs.max(axis=2) - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
+    tints = np.array([_rgb(_CLASS_TINTS[c % len(_CLASS_TINTS)]) for c in range(k)], float)
+    rgb = 255.0 + (tints[winner] - 255.0) * shade[..., None]
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+
+
+def boundary_frame_png(xs, ys, probs_grid, X_train, y_train, X_test=None, y_test=None, *,
+                       task: str = "binary", width: int = 420, height: int = 420,
+                       scale: float = 2.0) -> bytes:
+    """The decision map of :func:`boundary_figure` as a PNG picture (for live training).
+
+    Same colours and marks: the probability shading, the decision boundary (the 0.5 line of
+    P(class 1), or where each class's probability meets the best other one) from
+    :func:`contour_segments`, train points as filled circles, test points as hollow diamonds,
+    equal axes over the grid. ``width`` x ``height`` CSS pixels, drawn at ``scale`` pixels
+    per CSS pixel (2 = sharp on a projector or a high-density screen).
+    """
+    xs, ys = np.asarray(xs, dtype=float).ravel(), np.asarray(ys, dtype=float).ravel()
+    probs = np.asarray(probs_grid, dtype=float)
+    if task == "binary":
+        if probs.ndim == 3:
+            probs = probs[:, :, -1]
+        n_classes = 2
+        levels = [(probs, 0.5)]
+    elif task == "multiclass":
+        if probs.ndim != 3:
+            raise ValueError("multiclass needs probs_grid of shape (ny, nx, k)")
+        n_classes = probs.shape[2]
+        clean = np.where(np.isfinite(probs), probs, 0.0)
+        levels = [(clean[:, :, c] - np.delete(clean, c, axis=2).max(axis=2), 0.0)
+                  for c in range(n_classes)]
+    else:
+        raise ValueError(f"task must be 'binary' or 'multiclass', got {task!r}")
+    if probs.shape[:2] != (ys.size, xs.size):
+        raise ValueError(f"probs_grid has shape {probs.shape}; expected "
+                         f"({ys.size}, {xs.size}, ...) for the given xs, ys")
+    canvas = _Raster(width, height, scale)
+    # an equal-aspect plot area, as large as the margins allow, a colour bar on the right
+    bar = 62 if task == "binary" else 12
+    span_x, span_y = xs.max() - xs.min() or 1.0, ys.max() - ys.min() or 1.0
+    room_w, room_h = width - 52 - bar, height - 14 - 44
+    unit = min(room_w / span_x, room_h / span_y)
+    left, top = 52 + (room_w - unit * span_x) / 2, 14 + (room_h - unit * span_y) / 2
+    box = (left, top, left + unit * span_x, top + unit * span_y)
+    panel = _Panel(canvas, box, (xs.min(), xs.max()), (ys.min(), ys.max()))
+
+    from PIL import Image
+
+    cells = _class_map_rgb(probs, task)[::-1]  # picture rows run top to bottom
+    l_px, t_px, r_px, b_px = panel.clip()
+    shading = Image.fromarray(np.ascontiguousarray(cells), "RGB").resize(
+        (r_px - l_px, b_px - t_px), Image.BILINEAR)
+    canvas.image.paste(shading, (l_px, t_px))
+    for z, level in levels:
+        for (ax, ay), (bx, by) in contour_segments(xs, ys, z, level):
+            (p, q) = panel.px([ax, bx], [ay, by])
+            canvas.draw.line([tuple(p), tuple(q)], fill=INK, width=round(3 * scale))
+    _raster_points(panel, X_train, y_train, n_classes, "train")
+    if X_test is not None and y_test is not None and len(X_test):
+        _raster_points(panel, X_test, y_test, n_classes, "test")
+    panel.frame(_nice_ticks(xs.min(), xs.max()), _nice_ticks(ys.min(), ys.max()))
+    canvas.text(((box[0] + box[2]) / 2, box[3] + 26), "x1", 15, anchor="ma")
+    canvas.text((box[0] - 40, (box[1] + box[3]) / 2), "x2", 15, anchor="mm")
+    if task == "binary":
+        _raster_colorbar(canvas, (box[2] + 14, box[1] + 0.1 * (box[3] - box[1]),
+                                  box[2] + 28, box[3] - 0.1 * (box[3] - box[1])))
+    return canvas.png()
+
+
+def _raster_colorbar(canvas: _Raster, box) -> None:
+    from PIL import Image
+
+    left, top, right, bottom = (round(v * canvas.s) for v in box)
+    u = np.linspace(1.0, 0.0, max(bottom - top, 2))
+    strip = np.repeat(_scale_rgb(u, PROBABILITY_SCALE)[:, None, :], max(right - left, 1), axis=1)
+    canvas.image.paste(Image.fromarray(np.ascontiguousarray(strip), "RGB"), (left, top))
+    canvas.draw.rectangle([left, top, right, bottom], outline="#888888")
+    for v in (0.0, 0.5, 1.0):
+        y = (bottom - v * (bottom - top)) / canvas.s
+        canvas.text((box[2] + 4, y), f"{v:g}", 13, anchor="lm")
+    canvas.text(((box[0] + box[2]) / 2, box[1] - 4), "P", 13, anchor="mb")
+
+
+def _raster_points(panel: _Panel, X, y, n_classes: int, split: str) -> None:
+    X = np.asarray(X, dtype=float).reshape(-1, 2)
+    labels = _labels(y, n_classes)
+    keep = np.all(np.isfinite(X), axis=1)
+    pts, labels = panel.px(X[keep, 0], X[keep, 1]), labels[keep]
+    draw, s = panel.c.draw, panel.c.s
+    # a big data set draws smaller dots, as a scatter of hundreds of 11-px circles is a blot
+    radius = (5.5 if len(pts) <= 60 else 4.0 if len(pts) <= 400 else 3.0) * s
+    for (px, py), c in zip(pts, labels, strict=True):
+        color = CLASS_COLORS[c % len(CLASS_COLORS)]
+        if split == "train":
+            draw.ellipse([px - radius, py - radius, px + radius, py + radius], fill=color,
+                         outline=INK, width=max(1, round(1.5 * s)))
+        else:
+            r = radius * 1.2
+            draw.polygon([(px, py - r), (px + r, py), (px, py + r), (px - r, py)],
+                         fill="#FFFFFF", outline=color, width=max(1, round(2.5 * s)))
+
+
+def curves_frame_png(history: Mapping[str, object], *, width: int = 500, height: int = 420,
+                     scale: float = 2.0) -> bytes:
+    """The curves of :func:`curves_figure` as a PNG picture (for live training): loss on a
+    log axis and, for classification, accuracy in percent, train solid blue, test dashed
+    orange, each cut at its first non-finite value."""
+    epoch = np.asarray(history["epoch"], dtype=float).ravel()
+    has_acc = history.get("train_acc") is not None or history.get("test_acc") is not None
+    canvas = _Raster(width, height, scale)
+    styles = {"train": (BLUE, False), "test": (ORANGE, True)}
+    x_hi = max(float(epoch.max()) if epoch.size else 1.0, 1.0)
+    x_ticks = _nice_ticks(0.0, x_hi, 3 if has_acc else 5)
+    gap, plot_top, plot_bottom = 70, 60, height - 52
+    if has_acc:
+        loss_box = (62, plot_top, (width - gap) / 2 + 10, plot_bottom)
+        acc_box = (loss_box[2] + gap, plot_top, width - 20, plot_bottom)
+    else:
+        loss_box, acc_box = (62, plot_top, width - 20, plot_bottom), None
+    series = {}
+    for split in styles:
+        loss = history.get(f"{split}_loss")
+        if loss is not None:
+            loss = np.asarray(loss, dtype=float).ravel()
+            n = min(_finite_prefix(loss), epoch.size)
+            series[split] = _log_safe(loss[:n])
+    _log_lines(canvas, loss_box, epoch, x_hi, x_ticks,
+               [(y, *styles[split]) for split, y in series.items()])
+    canvas.text(((loss_box[0] + loss_box[2]) / 2, loss_box[1] - 8), t("network_viz.loss"), 17,
+                anchor="mb")
+    canvas.text(((loss_box[0] + loss_box[2]) / 2, loss_box[3] + 26), t("network_viz.epoch"),
+                15, anchor="ma")
+    if acc_box is not None:
+        acc_panel = _Panel(canvas, acc_box, (0.0, x_hi), (0.0, 102.0))
+        acc_panel.frame(x_ticks, [0, 20, 40, 60, 80, 100],
+                        [f"{v} %" for v in (0, 20, 40, 60, 80, 100)], grid=True)
+        for split in styles:
+            acc = history.get(f"{split}_acc")
+            if acc is None:
+                continue
+            acc = np.asarray(acc, dtype=float).ravel()
+            n = min(_finite_prefix(acc), epoch.size)
+            acc = acc[:n]
+            percent = acc if acc.size and acc.max() > 1.0 else 100.0 * acc
+            color, dash = styles[split]
+            acc_panel.polyline(epoch[:n], percent, color, dash=dash)
+        canvas.text(((acc_box[0] + acc_box[2]) / 2, acc_box[1] - 8),
+                    t("network_viz.accuracy"), 17, anchor="mb")
+        canvas.text(((acc_box[0] + acc_box[2]) / 2, acc_box[3] + 26), t("network_viz.epoch"),
+                    15, anchor="ma")
+    # legend, top right, as in the Plotly figure
+    x = width - 20
+    for split in reversed([s for s in styles if s in series
+                           or history.get(f"{s}_acc") is not None]):
+        color, dash = styles[split]
+        label = t(f"network_viz.{split}")
+        text_w = canvas.draw.textlength(label, font=canvas.font(14)) / canvas.s
+        canvas.text((x, 16), label, 14, anchor="rm")
+        x -= text_w + 6
+        pts = [((x - 26) * canvas.s, 16 * canvas.s), (x * canvas.s, 16 * canvas.s)]
+        canvas.draw.line(pts, fill=color, width=round(3 * canvas.s))
+        x -= 40
+    return canvas.png()
+
+
+def _log_lines(canvas: _Raster, box, x, x_hi: float, x_ticks, lines) -> _Panel:
+    """A log-y panel over whole decades with ``lines`` = [(y, colour, dashed), ...] drawn
+    against ``x[:len(y)]`` (values must be positive: see :func:`_log_safe`)."""
+    values = np.concatenate([y for y, _, _ in lines] or [np.ones(1)])
+    values = values[np.isfinite(values) & (values > 0)]
+    lo = math.floor(math.log10(values.min())) if values.size else -1
+    hi = math.ceil(math.log10(values.max())) if values.size else 0
+    hi = max(hi, lo + 1)
+    panel = _Panel(canvas, box, (0.0, x_hi), (lo, hi), log_y=True)
+    step = max(1, math.ceil((hi - lo) / 6))
+    powers = list(range(lo, hi + 1, step))
+    panel.frame(x_ticks, powers, [f"{10.0 ** p:g}" for p in powers], grid=True)
+    for y, color, dash in lines:
+        panel.polyline(x[:y.size], y, color, dash=dash)
+    return panel
+
+
+def grad_norm_frame_png(epochs, norms, layer_names: Sequence[str] | None = None, *,
+                        width: int = 420, height: int = 380, scale: float = 2.0) -> bytes:
+    """The chart of :func:`layer_grad_norm_figure` as a PNG picture (for live training):
+    one line per layer on a log axis, light (input side) to dark (output side), each cut at
+    its first non-finite value; the layer names as a legend on top."""
+    epochs = np.asarray(epochs, dtype=float).ravel()
+    norms = np.asarray(norms, dtype=float)
+    if norms.ndim == 1:
+        norms = norms[:, None]
+    n_layers = norms.shape[1]
+    if layer_names is None:
+        layer_names = [t("network_viz.layer_n", layer=i + 1) for i in range(n_layers)]
+    positive = norms[np.isfinite(norms) & (norms > 0)]
+    floor = float(positive.min()) / 10.0 if positive.size else LOG_FLOOR
+    colors = [_blend("#9ECAE1", "#08306B", layer / max(n_layers - 1, 1))
+              for layer in range(n_layers)]
+    lines = []
+    for layer in range(n_layers):
+        n = min(_finite_prefix(norms[:, layer]), epochs.size)
+        lines.append((np.maximum(norms[:n, layer], floor), colors[layer], False))
+    canvas = _Raster(width, height, scale)
+    box = (62, 40, width - 20, height - 52)
+    x_hi = max(float(epochs.max()) if epochs.size else 1.0, 1.0)
+    _log_lines(canvas, box, epochs, x_hi, _nice_ticks(0.0, x_hi), lines)
+    canvas.text(((box[0] + box[2]) / 2, box[3] + 26), t("network_viz.epoch"), 15, anchor="ma")
+    x = box[0]
+    for name, color in zip(layer_names, colors, strict=False):
+        canvas.draw.line([(x * canvas.s, 16 * canvas.s), ((x + 22) * canvas.s, 16 * canvas.s)],
+                         fill=color, width=round(3 * canvas.s))
+        canvas.text((x + 27, 16), str(name), 14, anchor="lm")
+        x += 40 + canvas.draw.textlength(str(name), font=canvas.font(14)) / canvas.s
+    return canvas.png()
+
+
+def regression_frame_png(x_grid, y_pred, X_train, y_train, X_test=None, y_test=None, *,
+                         width: int = 420, height: int = 420, scale: float = 2.0) -> bytes:
+    """The 1-D fit of :func:`regression_figure` as a PNG picture (for live training):
+    training points (blue circles), test points (hollow orange diamonds), the prediction as
+    a thick dark line; non-finite values are left out."""
+    x_grid = np.asarray(x_grid, dtype=float).ravel()
+    y_pred = np.asarray(y_pred, dtype=float).ravel()
+    ok = np.isfinite(x_grid) & np.isfinite(y_pred)
+    clouds = []
+    for X, y in ((X_train, y_train), (X_test, y_test)):
+        if X is None or y is None:
+            clouds.append(None)
+            continue
+        x, yy = np.asarray(X, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+        keep = np.isfinite(x) & np.isfinite(yy)
+        clouds.append((x[keep], yy[keep]))
+    all_x = np.concatenate([x_grid[ok]] + [c[0] for c in clouds if c is not None] + [[0.0]])
+    all_y = np.concatenate([y_pred[ok]] + [c[1] for c in clouds if c is not None] + [[0.0]])
+    pad_x = 0.03 * ((all_x.max() - all_x.min()) or 1.0)
+    pad_y = 0.06 * ((all_y.max() - all_y.min()) or 1.0)
+    canvas = _Raster(width, height, scale)
+    panel = _Panel(canvas, (62, 14, width - 20, height - 52),
+                   (all_x.min() - pad_x, all_x.max() + pad_x),
+                   (all_y.min() - pad_y, all_y.max() + pad_y))
+    panel.frame(_nice_ticks(*panel.x_range), list(_nice_ticks(*panel.y_range)), grid=True)
+    draw, s = canvas.draw, canvas.s
+    for cloud, split in zip(clouds, ("train", "test"), strict=True):
+        if cloud is None:
+            continue
+        r = (4.5 if split == "train" else 6.0) * s
+        for px, py in panel.px(*cloud):
+            if split == "train":
+                draw.ellipse([px - r, py - r, px + r, py + r], fill=BLUE, outline=INK,
+                             width=max(1, round(s)))
+            else:
+                draw.polygon([(px, py - r), (px + r, py), (px, py + r), (px - r, py)],
+                             fill="#FFFFFF", outline=ORANGE, width=max(1, round(2.5 * s)))
+    panel.polyline(x_grid[ok], y_pred[ok], INK, width=4.0)
+    canvas.text(((panel.box[0] + panel.box[2]) / 2, panel.box[3] + 26), "x", 15, anchor="ma")
+    canvas.text((panel.box[0] - 48, (panel.box[1] + panel.box[3]) / 2), "y", 15, anchor="mm")
+    return canvas.png()

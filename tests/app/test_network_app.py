@@ -296,6 +296,41 @@ def test_network_widgets_change_the_drawn_network():
     assert at.slider(key="h_momentum_momentum").value == pytest.approx(0.9)
 
 
+def _live_pictures(at: AppTest) -> list:
+    return list(at.get("image"))
+
+
+def _chart_specs(at: AppTest) -> list[str]:
+    return [chart.proto.spec for chart in at.get("plotly_chart")]
+
+
+def _chart_keys(at: AppTest) -> set[str]:
+    return {chart.key for chart in at.get("plotly_chart")}
+
+
+@pytest.mark.parametrize("ds", ["xor", "spiral", "sine"])
+def test_playing_shows_pictures_and_pause_brings_back_the_interactive_charts(ds):
+    at = page({"ds": ds})
+    assert not _live_pictures(at)
+    assert {"nn_boundary", "nn_curves"} <= _chart_keys(at)  # epoch 0: no gradient norms yet
+    assert any("Loss (log scale)" in spec for spec in _chart_specs(at))  # the Plotly curves
+    at.button(key="nn_play").click().run()
+    assert not at.exception
+    assert at.session_state["nn_playing"]
+    # the map, the curves and the gradient norms (after the first epochs), each one PNG
+    # picture; no Plotly map, curves or gradient norms any more
+    pictures = _live_pictures(at)
+    assert len(pictures) == 3
+    # inside the page (no media file that a later run could delete before it is fetched)
+    assert all(img.proto.imgs[0].url.startswith("data:image/png;base64,") for img in pictures)
+    assert not {"nn_boundary", "nn_curves", "nn_gradnorm"} & _chart_keys(at)
+    assert not any("Loss (log scale)" in spec for spec in _chart_specs(at))
+    at.button(key="nn_pause").click().run()
+    assert not at.exception
+    assert not _live_pictures(at)
+    assert {"nn_boundary", "nn_curves", "nn_gradnorm"} <= _chart_keys(at)
+
+
 def test_url_reproduces_configuration_and_reports_malformed_values():
     at = page({"ds": "moons", "hl": "9", "lr": "abc", "w": "6"})
     assert not at.exception

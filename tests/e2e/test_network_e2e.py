@@ -30,6 +30,26 @@ OBSERVE = """() => {
 }"""
 
 
+# While playing, the map is a picture updated in place: watch every animation frame for a
+# map that is missing or a picture that failed to load (a broken-image icon).
+WATCH_MAP = """() => {
+    window.__map = {frames: 0, missing: 0, broken: 0, replaced: 0, node: null, stop: false};
+    const tick = () => {
+        const s = window.__map;
+        const img = document.querySelector('.st-key-nn_live_map img');
+        s.frames += 1;
+        if (!img) { s.missing += 1; }
+        else {
+            if (img.complete && img.naturalWidth === 0) s.broken += 1;
+            if (s.node && s.node !== img) s.replaced += 1;
+            s.node = img;
+        }
+        if (!s.stop) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+}"""
+
+
 def open_network(page, app_url, query: str = "") -> None:
     page.goto(f"{app_url}/network{query}")
     wait_for_app(page)
@@ -42,10 +62,26 @@ def test_xor_trains_live_to_full_accuracy(page, app_url):
     assert "Epoch 0" in page.locator(STATUS).inner_text()
     page.evaluate(OBSERVE)
     page.get_by_role("button", name="Play").click()
+    # playing: the map is a PNG inside the page, not a Plotly chart remounted on every redraw
+    page.wait_for_selector(".st-key-nn_live_map img", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('.st-key-nn_live_map img')"
+                           ".naturalWidth > 0", timeout=30_000)
+    assert page.locator(".st-key-nn_live_map img").get_attribute("src").startswith(
+        "data:image/png;base64,")
+    page.evaluate(WATCH_MAP)
+    # watch over at least three redraws (new pictures) of the live panel
+    page.wait_for_function(f"() => window.__nn.redraws >= "
+                           f"{page.evaluate('() => window.__nn.redraws') + 3}", timeout=60_000)
     page.wait_for_function(
         """() => /train accuracy 100\\s%/.test(
                document.querySelector('.st-key-nn_status').innerText)""",
         timeout=90_000)
+    watched = page.evaluate("() => { window.__map.stop = true; const s = window.__map;"
+                            " return {frames: s.frames, missing: s.missing, broken: s.broken,"
+                            " replaced: s.replaced}; }")
+    print(f"\nlive map: {watched}")
+    assert watched["frames"] > 0
+    assert watched["missing"] == 0 and watched["broken"] == 0  # on screen in every frame
     stats = page.evaluate("() => window.__nn")
     seconds = (stats["t1"] - stats["t0"]) / 1000
     if stats["redraws"] > 1 and seconds > 0:

@@ -494,3 +494,167 @@ def test_real_training_history_figures(trained_xor):
                                "train_acc": None, "test_acc": None})
     assert_all_finite(curves)
     np.testing.assert_allclose(curves.data[0].y, result.loss[:, 0], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- live frames
+
+
+def _sorted_segments(segments) -> np.ndarray:
+    """Segments with their two ends in a canonical order, sorted (to compare as sets)."""
+    s = np.asarray(segments, dtype=float).reshape(-1, 2, 2)
+    flip = (s[:, 0, 0] > s[:, 1, 0]) | ((s[:, 0, 0] == s[:, 1, 0]) & (s[:, 0, 1] > s[:, 1, 1]))
+    s = np.where(flip[:, None, None], s[:, ::-1], s)
+    return s[np.lexsort((s[:, 1, 1], s[:, 1, 0], s[:, 0, 1], s[:, 0, 0]))]
+
+
+def test_contour_of_a_ramp_is_the_straight_line_where_it_crosses_the_level():
+    # z = x on one cell, x in {0, 1}, y in {0, 2}: the 0.5 line is x = 0.5 from y = 0 to 2
+    seg = nv.contour_segments([0.0, 1.0], [0.0, 2.0], np.array([[0.0, 1.0], [0.0, 1.0]]))
+    np.testing.assert_allclose(_sorted_segments(seg), [[[0.5, 0.0], [0.5, 2.0]]])
+
+
+def test_contour_cuts_off_one_high_corner_at_the_interpolated_points():
+    # only the bottom-right corner (x=1, y=0) is above 0.5, with z = 2 there:
+    # bottom edge z 0 -> 2 crosses at 0.25 of the way: (0.25, 0);
+    # right edge z 2 -> 0 (y 0 -> 2) crosses at (0.5 - 2) / (0 - 2) = 0.75: (1, 1.5)
+    seg = nv.contour_segments([0.0, 1.0], [0.0, 2.0], np.array([[0.0, 2.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(_sorted_segments(seg), [[[0.25, 0.0], [1.0, 1.5]]])
+
+
+def test_contour_resolves_a_saddle_by_its_centre_value():
+    xs, ys = [0.0, 1.0], [0.0, 1.0]
+    # diagonal corners (0,0) and (1,1) high; every edge is crossed at its middle
+    high_centre = np.array([[1.0, 0.0], [0.2, 1.0]])   # mean 0.55 >= 0.5: highs connected
+    low_centre = np.array([[1.0, 0.0], [0.0, 0.6]])    # mean 0.4 < 0.5: highs cut off
+    mid = {"b": [0.5, 0.0], "r": [1.0, 0.5], "t": [0.5, 1.0], "l": [0.0, 0.5]}
+    # highs connected: the lines cut off the low corners (1,0) via bottom-right, (0,1) via
+    # left-top; right edge crosses at (0.5-0)/(1-0)=0.5; left edge at (0.5-1)/(0.2-1)=0.625
+    seg = nv.contour_segments(xs, ys, high_centre)
+    expected = [[mid["b"], mid["r"]], [[0.0, 0.625], [0.375, 1.0]]]
+    # top edge z 0.2 -> 1 crosses at (0.5-0.2)/(1-0.2) = 0.375 of the way
+    np.testing.assert_allclose(_sorted_segments(seg), _sorted_segments(expected))
+    # highs cut off: bottom-left (0,0) via bottom + left, top-right (1,1) via right + top
+    seg = nv.contour_segments(xs, ys, low_centre)
+    right_y = 0.5 / 0.6  # right edge z 0 -> 0.6
+    top_x = 0.5 / 0.6    # top edge z 0 -> 0.6
+    expected = [[mid["b"], mid["l"]], [[1.0, right_y], [top_x, 1.0]]]
+    np.testing.assert_allclose(_sorted_segments(seg), _sorted_segments(expected))
+
+
+def test_contour_of_a_grid_traces_a_circle():
+    xs = ys = np.linspace(-1.0, 1.0, 41)
+    gx, gy = np.meshgrid(xs, ys)
+    seg = nv.contour_segments(xs, ys, gx ** 2 + gy ** 2, level=0.5)
+    radius = np.hypot(seg[..., 0], seg[..., 1])
+    # the linear interpolation is exact on the axes and within the grid step's curvature error
+    np.testing.assert_allclose(radius, np.sqrt(0.5), atol=2e-3)
+    assert len(seg) > 40  # a closed ring of many cells
+    assert nv.contour_segments(xs, ys, np.zeros_like(gx)).shape == (0, 2, 2)
+    with pytest.raises(ValueError, match="shape"):
+        nv.contour_segments(xs, ys[:-1], gx)
+
+
+def _decode(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def _hex(color: str) -> np.ndarray:
+    return np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def test_live_boundary_picture_shades_the_classes_and_draws_the_boundary_between():
+    xs = ys = np.linspace(-1.0, 1.0, 60)
+    gx, _ = np.meshgrid(xs, ys)
+    probs = np.clip(0.5 + 5.0 * gx, 0.0, 1.0)  # orange left of x = 0, blue right of it
+    img = _decode(nv.boundary_frame_png(xs, ys, probs, np.zeros((0, 2)), np.zeros(0),
+                                        width=360, height=400, scale=2.0))
+    assert img.shape == (800, 720, 3)
+    orange, blue = _hex(nv.PROBABILITY_SCALE[0][1]), _hex(nv.PROBABILITY_SCALE[-1][1])
+    row = img[img.shape[0] // 2 - 40]  # above the "x2" label, through the plot area
+    is_orange = np.all(np.abs(row - orange) <= 2, axis=1)
+    is_blue = np.all(np.abs(row - blue) <= 2, axis=1)
+    dark = np.flatnonzero(row.max(axis=1) < 80)
+    left, right = np.flatnonzero(is_orange)[0], np.flatnonzero(is_blue)[-1]
+    assert np.flatnonzero(is_orange)[-1] < dark.min() and dark.max() < np.flatnonzero(is_blue)[0]
+    # the boundary (x = 0) sits half-way across the plot area, within the grid step
+    cell_px = (right - left) / (len(xs) - 1)
+    assert abs(dark.mean() - (left + right) / 2) <= cell_px
+
+
+def test_live_boundary_picture_draws_points_in_class_colours():
+    xs = ys = np.linspace(0.0, 1.0, 30)
+    probs = np.full((30, 30), 0.5)  # white: only the points are coloured
+    X = np.array([[0.25, 0.5], [0.75, 0.5]])
+    img = _decode(nv.boundary_frame_png(xs, ys, probs, X, np.array([0, 1]), scale=1.0))
+    row = img[:, :, :]
+    for c in (0, 1):
+        colour = _hex(nv.CLASS_COLORS[c])
+        hits = np.argwhere(np.all(np.abs(row - colour) <= 2, axis=2))
+        assert len(hits) > 20
+        # class 0 left of class 1, both on the same height
+        if c == 0:
+            x0, y0 = hits[:, 1].mean(), hits[:, 0].mean()
+        else:
+            assert hits[:, 1].mean() > x0 + 50 and abs(hits[:, 0].mean() - y0) < 2
+
+
+def test_live_multiclass_picture_uses_each_class_tint():
+    xs = ys = np.linspace(0.0, 1.0, 30)
+    probs = np.zeros((30, 30, 3))
+    probs[:, :10, 0] = probs[:, 10:20, 1] = probs[:, 20:, 2] = 1.0
+    img = _decode(nv.boundary_frame_png(xs, ys, probs, np.zeros((0, 2)), np.zeros(0),
+                                        task="multiclass", scale=1.0))
+    for tint in ("#F2B84B", "#5C9FD1", "#5CC4A2"):
+        assert np.all(np.abs(img - _hex(tint)) <= 2, axis=2).sum() > 1000
+    with pytest.raises(ValueError):
+        nv.boundary_frame_png(xs, ys, probs[..., 0], np.zeros((0, 2)), np.zeros(0),
+                              task="multiclass")
+
+
+def test_live_curves_picture_draws_a_falling_loss_falling():
+    epoch = np.arange(0, 101)
+    history = {"epoch": epoch, "train_loss": np.exp(-epoch / 20.0), "test_loss": None,
+               "train_acc": np.minimum(epoch / 50.0, 1.0), "test_acc": None}
+    img = _decode(nv.curves_frame_png(history, width=420, height=400, scale=1.0))
+    assert img.shape == (400, 420, 3)
+    blue = np.argwhere(np.all(np.abs(img - _hex(nv.BLUE)) <= 2, axis=2))
+    loss_side = blue[(blue[:, 1] < 200) & (blue[:, 0] > 40)]   # left panel, below the legend
+    early = loss_side[loss_side[:, 1] < np.percentile(loss_side[:, 1], 20)]
+    late = loss_side[loss_side[:, 1] > np.percentile(loss_side[:, 1], 80)]
+    assert early[:, 0].mean() < late[:, 0].mean() - 50  # high on the left, low on the right
+    acc_side = blue[blue[:, 1] > 230]
+    first = acc_side[acc_side[:, 1] < np.percentile(acc_side[:, 1], 10)]
+    last = acc_side[acc_side[:, 1] > np.percentile(acc_side[:, 1], 90)]
+    assert first[:, 0].mean() > last[:, 0].mean() + 50  # accuracy rises
+    # a test curve adds orange; a non-finite tail is simply not drawn (no exception)
+    history.update(test_loss=np.r_[np.exp(-epoch[:50] / 25.0), np.full(51, np.nan)])
+    img = _decode(nv.curves_frame_png(history, scale=1.0))
+    assert np.all(np.abs(img - _hex(nv.ORANGE)) <= 2, axis=2).sum() > 50
+
+
+def test_live_regression_picture_draws_the_prediction_line():
+    x = np.linspace(-3.0, 3.0, 80)
+    img = _decode(nv.regression_frame_png(x, np.sin(x), x[::8], np.sin(x[::8]), scale=1.0))
+    dark = np.argwhere(img.max(axis=2) < 60)
+    assert len(dark) > 200
+    blue = np.all(np.abs(img - _hex(nv.BLUE)) <= 2, axis=2).sum()
+    assert blue > 50
+
+
+def test_live_grad_norm_picture_draws_each_layer_at_its_height():
+    epochs = np.arange(1, 51)
+    # layer 1 a thousand times smaller than layer 2 (a vanishing gradient), both constant
+    norms = np.stack([np.full(50, 1e-4), np.full(50, 1e-1)], axis=1)
+    img = _decode(nv.grad_norm_frame_png(epochs, norms, ["layer 1", "layer 2"], scale=1.0))
+    light, dark = _hex("#9ECAE1"), _hex("#08306B")  # input side light, output side dark
+    rows_light = np.argwhere(np.all(np.abs(img - light) <= 2, axis=2))
+    rows_dark = np.argwhere(np.all(np.abs(img - dark) <= 2, axis=2))
+    below_legend = 30
+    light_y = rows_light[rows_light[:, 0] > below_legend, 0]
+    dark_y = rows_dark[rows_dark[:, 0] > below_legend, 0]
+    assert light_y.size > 100 and dark_y.size > 100
+    assert np.ptp(light_y) <= 4 and np.ptp(dark_y) <= 4  # constant norms: flat lines
+    assert light_y.mean() > dark_y.mean() + 200  # three decades lower on a 288 px panel
