@@ -21,13 +21,21 @@ st.set_page_config(
 )
 
 available = texts.languages()
+# The language is kept in the URL as its code (?lang=ko) so a shared link opens in it. Not a
+# bound widget: pages rewrite the query string and must be free to carry "lang" along.
+if "lang" not in st.session_state:
+    requested = st.query_params.get("lang", texts.DEFAULT_LANGUAGE)
+    st.session_state["lang"] = requested if requested in available else texts.DEFAULT_LANGUAGE
 lang = st.sidebar.selectbox(
     ":material/translate: Language",
     options=list(available),
     format_func=available.get,
     key="lang",
-    bind="query-params",
 )
+if lang != texts.DEFAULT_LANGUAGE:
+    st.query_params["lang"] = lang
+elif "lang" in st.query_params:
+    del st.query_params["lang"]
 texts.use(lang)
 
 # (file, title key, icon); only pages whose script exists are listed.

@@ -20,7 +20,7 @@ from app_pages import race_controls as rc
 from app_pages import race_state as rs
 from engine import optimizers
 from engine.scenarios import SCENARIOS
-from texts import has, t
+from texts import current_language, has, t
 from viz import race as vr
 
 ss = st.session_state
@@ -56,7 +56,8 @@ class PrebuiltFigure(go.Figure):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def step_figure_dict(exp: rs.Experiment, names: tuple, b: int, k: int) -> dict:
+def step_figure_dict(exp: rs.Experiment, names: tuple, b: int, k: int, lang: str) -> dict:
+    """The zoomed step map (``lang`` keys the cache: its labels are in that language)."""
     result = run_race(exp, "full")
     key = exp.optimizer_keys[b]
     numbers = vr.step_numbers(result, k, b, 0, key, hyper=exp.hyper(key))
@@ -65,7 +66,7 @@ def step_figure_dict(exp: rs.Experiment, names: tuple, b: int, k: int) -> dict:
 
 def build_race_figure(exp: rs.Experiment, names: tuple, show_3d: bool) -> go.Figure:
     """The race map as a go.Figure (the HTML download): the same dict the page shows."""
-    return go.Figure(race_figure_dict(exp, names, show_3d))
+    return go.Figure(race_figure_dict(exp, names, show_3d, current_language()))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -136,7 +137,8 @@ def explain_step(exp, surface, result) -> None:
     st.latex(vr.latex_with_numbers(spec, numbers))
     c1, c2 = st.columns([1, 1], gap="medium")
     with c1:
-        st.plotly_chart(PrebuiltFigure(step_figure_dict(_core(exp), names_of(exp), b, k)),
+        st.plotly_chart(PrebuiltFigure(step_figure_dict(_core(exp), names_of(exp), b, k,
+                                                         current_language())),
                         key="ex_map", config=vr.PLOTLY_CONFIG)
     with c2:
         rows = {
@@ -272,7 +274,7 @@ colors = [vr.OPTIMIZER_COLORS[k] for k in shown.optimizer_keys]
 
 left, right = st.columns([5, 3], gap="small")
 with left:
-    race_fig = PrebuiltFigure(race_figure_dict(core, names, show_3d))
+    race_fig = PrebuiltFigure(race_figure_dict(core, names, show_3d, current_language()))
     if show_3d:
         st.plotly_chart(race_fig, key="map3d", config=vr.PLOTLY_CONFIG)
     else:
@@ -295,7 +297,7 @@ with right:
         [t("race.tab_loss"), t("race.tab_grad"), t("race.tab_table")], key="tab",
         on_change="rerun")
     if tab_loss.open or tab_grad.open:
-        loss_dict, grad_dict = curve_dicts(core, names)
+        loss_dict, grad_dict = curve_dicts(core, names, current_language())
     if tab_loss.open:
         with tab_loss:
             st.plotly_chart(PrebuiltFigure(loss_dict), key="loss", config=vr.PLOTLY_CONFIG)

@@ -136,9 +136,11 @@ def map_source(surface_key: str, formula: str, domain: tuple) -> str:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def race_figure_dict(exp: rs.Experiment, names: tuple, show_3d: bool) -> dict:
+def race_figure_dict(exp: rs.Experiment, names: tuple, show_3d: bool, lang: str) -> dict:
     """The race figure as a plain dict, built without Plotly objects (viz's fast path):
-    validating ~50 frames of go.Scatter cost ~0.3 s on every learning-rate change."""
+    validating ~50 frames of go.Scatter cost ~0.3 s on every learning-rate change.
+
+    ``lang`` (the current language) only keys the cache: the figure's words are in it."""
     surface = surface_of(exp)
     result = run_race(exp)
     keys = exp.optimizer_keys
@@ -160,8 +162,8 @@ def race_figure_dict(exp: rs.Experiment, names: tuple, show_3d: bool) -> dict:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def curve_dicts(exp: rs.Experiment, names: tuple) -> tuple[dict, dict]:
-    """Loss and gradient-norm figures as dicts (cached per experiment)."""
+def curve_dicts(exp: rs.Experiment, names: tuple, lang: str) -> tuple[dict, dict]:
+    """Loss and gradient-norm figures as dicts (cached per experiment and language)."""
     surface = surface_of(exp)
     result = run_race(exp)
     colors = [vr.OPTIMIZER_COLORS[k] for k in exp.optimizer_keys]
