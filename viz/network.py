@@ -471,6 +471,20 @@ def compare_loss_figure(epochs, losses: Mapping[str, np.ndarray], colors: Mappin
     return _base_layout(fig, title, height)
 
 
+def _grad_norm_series(epochs, norms, layer_names):
+    """Per-layer gradient norms as (epochs (E,), norms (E, L), names, log-axis floor): the
+    floor sits a decade below the smallest positive norm, where a zero norm is drawn."""
+    epochs = np.asarray(epochs, dtype=float).ravel()
+    norms = np.asarray(norms, dtype=float)
+    if norms.ndim == 1:
+        norms = norms[:, None]
+    if layer_names is None:
+        layer_names = [t("network_viz.layer_n", layer=i + 1) for i in range(norms.shape[1])]
+    positive = norms[np.isfinite(norms) & (norms > 0)]
+    floor = float(positive.min()) / 10.0 if positive.size else LOG_FLOOR
+    return epochs, norms, layer_names, floor
+
+
 def layer_grad_norm_figure(epochs, norms, layer_names: Sequence[str] | None = None, *,
                            title: str | None = None, height: int = 420) -> go.Figure:
     """Gradient norm ||dJ/dW_l|| of each layer over training, log axis.
@@ -479,15 +493,8 @@ def layer_grad_norm_figure(epochs, norms, layer_names: Sequence[str] | None = No
     below the last one, the gradient vanishes on its way back (sigmoid in deep nets).
     Colours run light (input side) to dark (output side).
     """
-    epochs = np.asarray(epochs, dtype=float).ravel()
-    norms = np.asarray(norms, dtype=float)
-    if norms.ndim == 1:
-        norms = norms[:, None]
+    epochs, norms, layer_names, floor = _grad_norm_series(epochs, norms, layer_names)
     n_layers = norms.shape[1]
-    if layer_names is None:
-        layer_names = [t("network_viz.layer_n", layer=i + 1) for i in range(n_layers)]
-    positive = norms[np.isfinite(norms) & (norms > 0)]
-    floor = float(positive.min()) / 10.0 if positive.size else LOG_FLOOR
     fig = go.Figure()
     for layer in range(n_layers):
         col = norms[:, layer]
@@ -1252,15 +1259,8 @@ def grad_norm_frame_png(epochs, norms, layer_names: Sequence[str] | None = None,
     """The chart of :func:`layer_grad_norm_figure` as a PNG picture (for live training):
     one line per layer on a log axis, light (input side) to dark (output side), each cut at
     its first non-finite value; the layer names as a legend on top."""
-    epochs = np.asarray(epochs, dtype=float).ravel()
-    norms = np.asarray(norms, dtype=float)
-    if norms.ndim == 1:
-        norms = norms[:, None]
+    epochs, norms, layer_names, floor = _grad_norm_series(epochs, norms, layer_names)
     n_layers = norms.shape[1]
-    if layer_names is None:
-        layer_names = [t("network_viz.layer_n", layer=i + 1) for i in range(n_layers)]
-    positive = norms[np.isfinite(norms) & (norms > 0)]
-    floor = float(positive.min()) / 10.0 if positive.size else LOG_FLOOR
     colors = [_blend("#9ECAE1", "#08306B", layer / max(n_layers - 1, 1))
               for layer in range(n_layers)]
     lines = []
