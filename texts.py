@@ -78,3 +78,14 @@ def table(prefix: str) -> dict[str, object]:
     local = {k[len(start):]: v for k, v in strings(current_language()).items()
              if k.startswith(start)}
     return {key: local.get(key, value) for key, value in english.items()}
+
+
+def t_or(key: str, fallback: str) -> str:
+    """``t(key)`` when en.toml has ``key``, else ``fallback``.
+
+    For the texts of the engine's registries (scenarios, surfaces, optimizers, datasets,
+    schedules, activations): the engine keeps its own English for notebooks, and en.toml
+    copies it under ``race.scenario_titles.<key>``, ``race.scenario_watch.<key>`` and
+    ``registry.<kind>.<key>.<field>`` so it can be translated; an entry not (yet) copied
+    shows the engine's text rather than a bare key."""
+    return t(key) if has(key) else fallback

@@ -20,6 +20,7 @@ import streamlit as st
 
 import viz.network as nv
 from app_pages import network_model as nm
+from app_pages import registry_texts as rt
 from app_pages.network_explain import backprop_latex, forward_latex, update_latex
 from engine import datasets, mlp, optimizers
 from texts import t
@@ -115,18 +116,19 @@ def _write_url(config: dict) -> None:
 
 def _hyper_widget(opt: str, spec) -> object:
     key = nm.hyper_session_key(opt, spec.name)
+    help_text = rt.hyper_help(opt, spec)
     st.session_state.setdefault(key, nm.hyper_default(opt, spec))
     label = f"{spec.name} (${spec.symbol}$)"
     if spec.kind == "bool":
-        return st.checkbox(label, key=key, help=spec.help)
+        return st.checkbox(label, key=key, help=help_text)
     if spec.log_scale:
         low = spec.min if spec.min_inclusive else 0.0
         return st.number_input(label, min_value=max(low, 1e-12), max_value=1e3, key=key,
                                format="%.4g", step=None if spec.name != "lr" else 0.01,
-                               help=f"{spec.help} ({spec.range_text()})")
+                               help=f"{help_text} ({spec.range_text()})")
     return st.slider(label, min_value=float(spec.slider_min),
                      max_value=float(spec.slider_max), step=0.001, key=key,
-                     format="%.3f", help=f"{spec.help} ({spec.range_text()})")
+                     format="%.3f", help=f"{help_text} ({spec.range_text()})")
 
 
 def _sched_widget(kind: str, spec) -> object:
@@ -137,10 +139,10 @@ def _sched_widget(kind: str, spec) -> object:
     if spec.kind == "int":
         return st.number_input(label, min_value=int(max(spec.min, 0)),
                                max_value=int(min(spec.max, nm.MAX_EPOCHS)), step=1, key=key,
-                               help=spec.help)
+                               help=rt.schedule_help(kind, spec))
     return st.number_input(label, min_value=float(spec.min),
                            max_value=float(min(spec.max, 1e6)), key=key, format="%.4g",
-                           help=spec.help)
+                           help=rt.schedule_help(kind, spec))
 
 
 def sidebar() -> tuple[dict, tuple | None, str | None]:
@@ -167,7 +169,7 @@ def sidebar() -> tuple[dict, tuple | None, str | None]:
                         upload_error = t("network.upload_bad", problem=str(exc))
                         uploaded = None
             else:
-                st.caption(datasets.DATASETS[ds].story)
+                st.caption(rt.dataset_story(ds))
             fixed = ds in datasets.DATASETS and datasets.DATASETS[ds].default_n == 4
             st.slider(t("network.noise"), 0.0, 0.5, step=0.01, key="noise",
                       disabled=fixed or ds == nm.UPLOAD)
@@ -183,7 +185,7 @@ def sidebar() -> tuple[dict, tuple | None, str | None]:
                            help=t("network.hidden_help"))
             st.slider(t("network.width"), 1, nm.MAX_WIDTH, key="w", disabled=hl == 0)
             st.selectbox(t("network.activation"), list(mlp.ACTIVATIONS), key="act",
-                         format_func=lambda k: mlp.ACTIVATIONS[k].title, disabled=hl == 0)
+                         format_func=rt.activation_title, disabled=hl == 0)
             pairs = nm.pairs_for(task)
             if st.session_state["pair"] not in pairs:
                 st.session_state["pair"] = pairs[0]
@@ -195,7 +197,7 @@ def sidebar() -> tuple[dict, tuple | None, str | None]:
 
         with st.expander(t("network.group_training"), expanded=False):
             opt = st.selectbox(t("network.optimizer"), list(optimizers.OPTIMIZERS), key="opt",
-                               format_func=lambda k: optimizers.OPTIMIZERS[k].title)
+                               format_func=rt.optimizer_title)
             hyper = {spec.name: _hyper_widget(opt, spec) for spec in nm.optimizer_hypers(opt)}
             st.select_slider(t("network.batch_size"), nm.BATCH_OPTIONS, key="bs",
                              format_func=lambda b: t("network.batch_all") if b == 0 else str(b),
@@ -235,11 +237,11 @@ def _on_dataset() -> None:
 def _dataset_title(key: str) -> str:
     if key == nm.UPLOAD:
         return t("network.dataset_upload")
-    return datasets.DATASETS[key].title
+    return rt.dataset_title(key)
 
 
 def _schedule_title(key: str) -> str:
-    return t("network.schedule_constant") if key == "constant" else nm.schedule_title(key)
+    return t("network.schedule_constant") if key == "constant" else rt.schedule_title(key)
 
 
 # --------------------------------------------------------------------------- live panel
@@ -505,7 +507,7 @@ def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
                         width="stretch",
                         config={"displayModeBar": False})
     if net.n_hidden and not playing:
-        with st.expander(t("network.activation_title", name=mlp.ACTIVATIONS[net.activation].title)):
+        with st.expander(t("network.activation_title", name=rt.activation_title(net.activation))):
             st.plotly_chart(nv.activation_figure(net.activation, height=320), key="nn_act",
                             width="stretch", config={"displayModeBar": False})
 
@@ -565,8 +567,7 @@ def compare_panel(exp: nm.Experiment, key: str) -> None:
     st.markdown(t("network.compare_intro"))
     chosen = st.multiselect(t("network.compare_pick"), list(optimizers.OPTIMIZERS),
                             default=["gd", "momentum", "adam"], max_selections=nm.MAX_COMPARE,
-                            format_func=lambda k: optimizers.OPTIMIZERS[k].title,
-                            key="nn_cmp_opts")
+                            format_func=rt.optimizer_title, key="nn_cmp_opts")
     cap = nm.epoch_cap(exp, 1, max(len(chosen), 2), nm.COMPARE_MAX_EPOCHS)
     _clamp_state("nn_cmp_epochs", min(500, int(exp.config["ep"])), max(cap, 20))
     epochs = st.slider(t("network.compare_epochs"), 10, max(cap, 20), step=10,
@@ -591,7 +592,7 @@ def compare_panel(exp: nm.Experiment, key: str) -> None:
         return
     _, keys, hypers, result = stored
     colors = {optimizers.OPTIMIZERS[k].title: nv.OPTIMIZER_COLORS.get(k, "#444") for k in keys}
-    st.caption(", ".join(f"{optimizers.OPTIMIZERS[k].title}: lr = {hypers[k].get('lr', 0):g}"
+    st.caption(", ".join(f"{rt.optimizer_title(k)}: lr = {hypers[k].get('lr', 0):g}"
                          for k in keys))
     st.plotly_chart(nv.compare_loss_figure(result.epochs, result.losses, colors,
                                            result.diverged_at, height=380),

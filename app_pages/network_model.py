@@ -88,11 +88,6 @@ def schedule_keys() -> list[str]:
     return ["constant", *[k for k in keys if k != "constant"]]
 
 
-def schedule_title(kind: str) -> str:
-    spec = getattr(schedules, "SCHEDULES", {}).get(kind)
-    return getattr(spec, "title", kind)
-
-
 def schedule_hypers(kind: str) -> list:
     spec = getattr(schedules, "SCHEDULES", {}).get(kind)
     return list(getattr(spec, "params", None) or getattr(spec, "hyper", ()) or ())

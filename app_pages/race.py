@@ -18,9 +18,11 @@ import streamlit as st
 
 from app_pages import race_controls as rc
 from app_pages import race_state as rs
+from app_pages import registry_texts as rt
 from engine import optimizers
 from engine.scenarios import SCENARIOS
-from texts import current_language, has, t
+from engine.surfaces import SURFACES
+from texts import current_language, t
 from viz import race as vr
 
 ss = st.session_state
@@ -76,7 +78,7 @@ SHORT_NAMES = {"gd": "GD", "nag": "NAG"}  # the long titles would not fit one le
 
 
 def names_of(exp: rs.Experiment) -> tuple[str, ...]:
-    return tuple(SHORT_NAMES.get(k, optimizers.OPTIMIZERS[k].title) for k in exp.optimizer_keys)
+    return tuple(SHORT_NAMES.get(k) or rt.optimizer_title(k) for k in exp.optimizer_keys)
 
 
 def handle_map_click(exp_domain) -> None:
@@ -116,7 +118,7 @@ def explain_step(exp, surface, result) -> None:
     keys = exp.optimizer_keys
     c1, c2 = st.columns([1, 2], gap="medium")
     b = c1.selectbox(t("race.explain_optimizer"), options=range(len(keys)), key="ex_opt",
-                     format_func=lambda i: optimizers.OPTIMIZERS[keys[i]].title)
+                     format_func=lambda i: rt.optimizer_title(keys[i]))
     b = 0 if b is None or b >= len(keys) else b
     key = keys[b]
     spec = optimizers.OPTIMIZERS[key]
@@ -131,7 +133,7 @@ def explain_step(exp, surface, result) -> None:
     k = min(k, last)
     numbers = vr.step_numbers(result, k, b, 0, key, hyper=exp.hyper(key))
     # the rule and its numbers use the full width: the substituted lines are long
-    st.markdown(t("race.explain_rule", title=spec.title))
+    st.markdown(t("race.explain_rule", title=rt.optimizer_title(key)))
     st.latex(spec.latex)
     st.markdown(t("race.explain_numbers", k=k))
     st.latex(vr.latex_with_numbers(spec, numbers))
@@ -218,11 +220,14 @@ def step_figure(exp, surface, result, b, key, numbers):
 
 
 def about(exp, surface) -> None:
-    st.markdown(t("race.about_surface", title=surface.title, story=surface.story))
+    if exp.surface in SURFACES:
+        title, story = rt.surface_title(exp.surface), rt.surface_story(exp.surface)
+    else:  # a typed formula: its title is the formula itself
+        title, story = surface.title, surface.story
+    st.markdown(t("race.about_surface", title=title, story=story))
     for key in exp.optimizer_keys:
-        spec = optimizers.OPTIMIZERS[key]
-        st.markdown(f"**{spec.title}** — {spec.summary}")
-        st.latex(spec.latex)
+        st.markdown(f"**{rt.optimizer_title(key)}** — {rt.optimizer_summary(key)}")
+        st.latex(optimizers.OPTIMIZERS[key].latex)
     st.markdown(t("race.about_reading"))
 
 
@@ -283,10 +288,7 @@ with left:
 
 with right:
     if shown.scenario in SCENARIOS:
-        scenario = SCENARIOS[shown.scenario]
-        watch_key = f"race.scenario_watch.{scenario.key}"
-        st.info(f"**{rc.scenario_title(scenario.key)}** — "
-                + (t(watch_key) if has(watch_key) else scenario.what_to_watch),
+        st.info(f"**{rt.scenario_title(shown.scenario)}** — {rt.scenario_watch(shown.scenario)}",
                 icon=":material/visibility:")
     for b in np.flatnonzero(result.diverged):
         key = shown.optimizer_keys[b]

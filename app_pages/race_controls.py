@@ -16,10 +16,11 @@ import numpy as np
 import streamlit as st
 
 from app_pages import race_state as rs
+from app_pages import registry_texts as rt
 from engine import descent, optimizers
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
-from texts import has, t
+from texts import t
 from viz import race as vr
 
 try:  # typed formulas and schedules arrive with their engine modules
@@ -334,7 +335,7 @@ def hyper_controls(key: str) -> None:
     for hs in optimizers.OPTIMIZERS[key].hyper:
         wkey = f"h.{key}.{hs.name}"
         label = f"${hs.symbol}$ · {hs.name}"
-        help_text = f"{hs.help} ({hs.range_text()})"
+        help_text = f"{rt.hyper_help(key, hs)} ({hs.range_text()})"
         if hs.kind == "bool":
             st.checkbox(label, key=wkey, help=help_text)
         elif hs.log_scale:
@@ -389,7 +390,7 @@ def sidebar(ss: MutableMapping) -> str | None:
     formula_error = None
     sb.subheader(t("race.scenarios"))
     sb.pills(t("race.scenarios"), options=list(SCENARIOS), key="sc",
-             format_func=lambda k: scenario_title(k), on_change=_on_scenario,
+             format_func=rt.scenario_title, on_change=_on_scenario,
              label_visibility="collapsed")
 
     sb.subheader(t("race.surface"))
@@ -398,7 +399,7 @@ def sidebar(ss: MutableMapping) -> str | None:
         ss["surf"] = rs.DEFAULT_SURFACE
     sb.selectbox(t("race.surface"), options=keys, key="surf", on_change=_on_surface,
                  format_func=lambda k: t("race.custom_surface") if k == rs.CUSTOM
-                 else SURFACES[k].title, label_visibility="collapsed")
+                 else rt.surface_title(k), label_visibility="collapsed")
 
     with sb:
         if ss["surf"] == rs.CUSTOM:
@@ -421,13 +422,13 @@ def sidebar(ss: MutableMapping) -> str | None:
 
         st.subheader(t("race.optimizers"))
         st.multiselect(t("race.optimizers"), options=list(optimizers.OPTIMIZERS), key="opts",
-                       format_func=lambda k: optimizers.OPTIMIZERS[k].title,
+                       format_func=rt.optimizer_title,
                        label_visibility="collapsed", placeholder=t("race.pick_optimizer"))
         for i, key in enumerate(ss["opts"]):
-            spec = optimizers.OPTIMIZERS[key]
             # the first runner's learning rate is on screen from the start
-            with st.expander(spec.title, key=f"box.{key}", on_change="rerun", expanded=i == 0):
-                st.caption(spec.summary)
+            with st.expander(rt.optimizer_title(key), key=f"box.{key}", on_change="rerun",
+                             expanded=i == 0):
+                st.caption(rt.optimizer_summary(key))
                 hyper_controls(key)
 
         st.subheader(t("race.shared"))
@@ -457,21 +458,15 @@ def sidebar(ss: MutableMapping) -> str | None:
                     if getattr(p, "kind", "float") == "int":
                         ss[skey] = float(round(ss[skey]))
                         st.slider(p.name, min_value=float(low), max_value=float(high), step=1.0,
-                                  key=skey, help=getattr(p, "help", None), format="%d")
+                                  key=skey, help=rt.schedule_help(ss["sched"], p), format="%d")
                     else:
                         st.slider(p.name, min_value=float(low), max_value=float(high), key=skey,
-                                  help=getattr(p, "help", None),
+                                  help=rt.schedule_help(ss["sched"], p),
                                   step=(high - low) / 100.0, format="%.4g")
     return formula_error
-
-
-def scenario_title(key: str) -> str:
-    name = f"race.scenario_titles.{key}"
-    return t(name) if has(name) else SCENARIOS[key].title
 
 
 def schedule_title(kind: str) -> str:
     if kind == "constant" or schedules is None:
         return t("race.schedule_constant")
-    spec = schedules.SCHEDULES.get(kind)
-    return getattr(spec, "title", kind)
+    return rt.schedule_title(kind)
