@@ -405,13 +405,15 @@ def curves_figure(history: Mapping[str, object], *, title: str | None = None,
         fig = make_subplots(rows=1, cols=1, subplot_titles=(t("network_viz.loss"),))
     styles = {"train": dict(color=BLUE, width=3), "test": dict(color=ORANGE, width=3,
                                                                dash="dash")}
+    # before the first epoch there is one point, which a line alone would not show
+    mode = "lines+markers" if epoch.size == 1 else "lines"
     for split in ("train", "test"):
         loss = history.get(f"{split}_loss")
         if loss is not None:
             loss = np.asarray(loss, dtype=float).ravel()
             n = min(_finite_prefix(loss), epoch.size)
             fig.add_trace(go.Scatter(x=_f32(epoch[:n]), y=_f32(_log_safe(loss[:n])),
-                                     mode="lines", line=styles[split],
+                                     mode=mode, line=styles[split],
                                      name=t(f"network_viz.{split}"), legendgroup=split),
                           row=1, col=1)
         acc = history.get(f"{split}_acc") if has_acc else None
@@ -420,7 +422,7 @@ def curves_figure(history: Mapping[str, object], *, title: str | None = None,
             n = min(_finite_prefix(acc), epoch.size)
             acc = acc[:n]
             percent = acc if acc.size and acc.max() > 1.0 else 100.0 * acc
-            fig.add_trace(go.Scatter(x=_f32(epoch[:n]), y=_f32(percent), mode="lines",
+            fig.add_trace(go.Scatter(x=_f32(epoch[:n]), y=_f32(percent), mode=mode,
                                      line=styles[split], name=t(f"network_viz.{split}"),
                                      legendgroup=split, showlegend=loss is None),
                           row=1, col=2)

@@ -658,3 +658,15 @@ def test_live_grad_norm_picture_draws_each_layer_at_its_height():
     assert light_y.size > 100 and dark_y.size > 100
     assert np.ptp(light_y) <= 4 and np.ptp(dark_y) <= 4  # constant norms: flat lines
     assert light_y.mean() > dark_y.mean() + 200  # three decades lower on a 288 px panel
+
+
+def test_curves_before_the_first_epoch_show_their_single_point():
+    from viz.network import curves_figure
+
+    one = {"epoch": np.array([0.0]), "train_loss": np.array([0.7]),
+           "train_acc": np.array([0.5])}
+    fig = curves_figure(one)
+    assert fig.data and all("markers" in trace.mode for trace in fig.data)
+    two = {"epoch": np.array([0.0, 1.0]), "train_loss": np.array([0.7, 0.6]),
+           "train_acc": np.array([0.5, 0.75])}
+    assert all(trace.mode == "lines" for trace in curves_figure(two).data)
