@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from engine import optimizers
-from engine.scenarios import SCENARIOS, scenario_hypers
+from engine.scenarios import SCENARIOS, OptimizerLineup, scenario_hypers
 from engine.surfaces import SURFACES
 
 __all__ = [
@@ -60,7 +60,7 @@ Pairs = tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True)
-class Experiment:
+class Experiment(OptimizerLineup):
     """Everything that defines a race (hashable, so it can key a cache)."""
 
     surface: str = DEFAULT_SURFACE
@@ -74,15 +74,9 @@ class Experiment:
     schedule: tuple[str, Pairs] | None = None
     scenario: str = ""
 
-    @property
-    def optimizer_keys(self) -> tuple[str, ...]:
-        return tuple(key for key, _ in self.optimizers)
-
     def hyper(self, key: str) -> dict[str, float]:
-        for name, pairs in self.optimizers:
-            if name == key:
-                return dict(pairs)
-        raise KeyError(key)
+        """The hyper-parameters of optimizer ``key`` in this experiment."""
+        return self.settings_for(key)
 
 
 # ----------------------------------------------------------------------------- defaults

@@ -23,8 +23,26 @@ __all__ = ["SCENARIOS", "Scenario", "scenario_hypers"]
 Pairs = tuple[tuple[str, float], ...]
 
 
+class OptimizerLineup:
+    """Mixin for frozen records holding ``optimizers``: a tuple of (optimizer key,
+    ((hyper-parameter, value), ...)) pairs, hashable so the record can key a cache."""
+
+    optimizers: tuple
+
+    @property
+    def optimizer_keys(self) -> tuple[str, ...]:
+        return tuple(key for key, _ in self.optimizers)
+
+    def settings_for(self, optimizer_key: str) -> dict[str, float]:
+        """The hyper-parameter values given for ``optimizer_key``; KeyError if absent."""
+        for key, pairs in self.optimizers:
+            if key == optimizer_key:
+                return dict(pairs)
+        raise KeyError(optimizer_key)
+
+
 @dataclass(frozen=True)
-class Scenario:
+class Scenario(OptimizerLineup):
     """A complete, reproducible race setup (hashable: overrides are tuples of pairs).
 
     ``optimizers``: ``((optimizer key, ((hyper name, value), …)), …)`` — the listed
@@ -43,16 +61,9 @@ class Scenario:
     seed: int = 0
     schedule: tuple[str, Pairs] | None = None
 
-    @property
-    def optimizer_keys(self) -> tuple[str, ...]:
-        return tuple(key for key, _ in self.optimizers)
-
     def overrides(self, optimizer_key: str) -> dict[str, float]:
         """The hyper-parameters this scenario sets for ``optimizer_key`` (may be empty)."""
-        for key, pairs in self.optimizers:
-            if key == optimizer_key:
-                return dict(pairs)
-        raise KeyError(optimizer_key)
+        return self.settings_for(optimizer_key)
 
 
 def scenario_hypers(scenario: Scenario, surface) -> list[tuple[str, dict[str, float]]]:

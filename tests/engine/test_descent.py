@@ -299,20 +299,23 @@ def test_position_bound_trips_on_a_slope():
     np.testing.assert_allclose(result.final_position[0], [x - lr * buf] * 2, rtol=1e-9)
 
 
+@dataclass(frozen=True)
+class LogX:
+    """f = log x: finite for x > 0, a pole at x = 0, undefined beyond."""
+
+    domain: tuple = ((-1.0, 2.0), (-1.0, 1.0))
+    minima: tuple = ()
+
+    def f(self, xy):
+        return np.log(np.asarray(xy)[..., 0])
+
+    def grad(self, xy):
+        x = np.asarray(xy)[..., 0]
+        return np.stack([1.0 / x, np.zeros_like(x)], axis=-1)
+
+
 def test_gradient_bound_flags_a_start_next_to_a_pole():
     """log(x) at x = 1e-13: f ≈ −29.9 is fine, but ∂f/∂x = 1e13 > 1e12."""
-
-    @dataclass(frozen=True)
-    class LogX:
-        domain: tuple = ((-1.0, 2.0), (-1.0, 1.0))
-        minima: tuple = ()
-
-        def f(self, xy):
-            return np.log(np.asarray(xy)[..., 0])
-
-        def grad(self, xy):
-            x = np.asarray(xy)[..., 0]
-            return np.stack([1.0 / x, np.zeros_like(x)], axis=-1)
 
     starts = np.array([[1e-13, 0.0], [1e-11, 0.0]])
     result = descent.run(LogX(), [Run(optimizers.make("gd", lr=1e-30), starts)], 5)
@@ -417,18 +420,6 @@ def _gd_log_path(x0, lr, steps):
 
 
 def test_invalid_start_is_frozen_at_step_zero():
-    @dataclass(frozen=True)
-    class LogX:
-        domain: tuple = ((-1.0, 2.0), (-1.0, 1.0))
-        minima: tuple = ()
-
-        def f(self, xy):
-            return np.log(np.asarray(xy)[..., 0])
-
-        def grad(self, xy):
-            x = np.asarray(xy)[..., 0]
-            return np.stack([1.0 / x, np.zeros_like(x)], axis=-1)
-
     runs = [Run(optimizers.make("adam", lr=0.1), np.array([[-0.5, 0.0], [1.0, 0.0]]))]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
