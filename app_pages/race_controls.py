@@ -169,9 +169,11 @@ def curve_dicts(exp: rs.Experiment, names: tuple, lang: str) -> tuple[dict, dict
     result = run_race(exp)
     colors = [vr.OPTIMIZER_COLORS[k] for k in exp.optimizer_keys]
     f_min = min((p.f for p in surface.minima if p.kind in ("global", "local")), default=None)
-    # shift the log axis only when the surface goes below 0 (viz shifts by itself when a
-    # loss reaches 0 or less); otherwise the axis shows f itself
-    loss = vr.loss_figure_dict(result, list(names), colors,
+    # Log axis when it means something: losses that stay positive, or f − f_min against a
+    # known minimum. A surface falling without bound (saddles, some typed formulas) would
+    # only be measured from its lowest iterate, so its axis stays linear and shows f itself.
+    log_y = f_min is not None or bool(np.all(result.loss > 0))
+    loss = vr.loss_figure_dict(result, list(names), colors, log_y=log_y,
                                f_min=f_min if f_min is not None and f_min < 0 else None)
     grad = vr.grad_norm_figure_dict(result, list(names), colors)
     for fig in (loss, grad):

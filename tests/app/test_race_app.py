@@ -310,3 +310,18 @@ def test_noise_is_shared_and_reproducible():
     assert a.number_input(key="seed").value == 3
     assert path_traces(map_spec(a))[0] == path_traces(map_spec(b))[0]
     assert path_traces(map_spec(a))[0] != path_traces(map_spec(c))[0]
+
+
+def loss_spec(at: AppTest) -> dict:
+    charts = [el for el in at.get("plotly_chart") if el.proto.id and "loss" in el.proto.id]
+    return json.loads(charts[0].proto.spec)
+
+
+@pytest.mark.parametrize(("scenario", "axis_type"), [("rosenbrock", "log"),
+                                                     ("saddle", "linear")])
+def test_loss_axis_is_log_only_when_it_measures_something(scenario, axis_type):
+    """A surface falling without bound has no f_min to measure from: linear axis, f itself."""
+    at = page(sc=scenario)
+    no_exception(at)
+    layout = loss_spec(at)["layout"]
+    assert layout["yaxis"].get("type", "linear") == axis_type
