@@ -1,4 +1,4 @@
-"""Figures of the Neural Network page (viz/network.py), checked trace by trace."""
+"""Figures of the Neural Network page (viz/network_*.py), checked trace by trace."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ import plotly.graph_objects as go
 import pytest
 
 from engine import datasets, mlp, optimizers
-from viz import network as nv
+from texts import t
+from viz import network_curves as ncurves
+from viz import network_export as nexport
+from viz import network_inside as ninside
+from viz import network_map as nmap
+from viz import network_stats as nstats
+from viz import network_style as ns
 
 # --------------------------------------------------------------------------- helpers
 
@@ -70,7 +76,7 @@ Y_TEST = (X_TEST[:, 0] * X_TEST[:, 1] > 0).astype(int)
 
 
 def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
-    fig = nv.boundary_figure(XS, YS, frozen(P1), frozen(X_TRAIN), Y_TRAIN, frozen(X_TEST),
+    fig = nmap.boundary_figure(XS, YS, frozen(P1), frozen(X_TRAIN), Y_TRAIN, frozen(X_TEST),
                              Y_TEST, title="XOR")
     assert_all_finite(fig)
     # heat map + boundary + 2 train classes + 2 test classes
@@ -83,7 +89,7 @@ def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
     assert contour.contours.start == contour.contours.end == 0.5
     assert contour.contours.coloring == "lines"
     # with coloring="lines" the line takes its colour from the colour scale: all ink
-    assert {color for _, color in contour.colorscale} == {nv.INK}
+    assert {color for _, color in contour.colorscale} == {ns.INK}
     # the colour scale is centred: 0.5 is white
     assert dict((p, c) for p, c in heat.colorscale)[0.5].upper() == "#FFFFFF"
 
@@ -91,12 +97,12 @@ def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
     test = [tr for tr in fig.data[2:] if tr.marker.symbol == "diamond"]
     assert len(train) == len(test) == 2
     for c, trace in enumerate(train):
-        assert trace.marker.color == nv.CLASS_COLORS[c]
+        assert trace.marker.color == ns.CLASS_COLORS[c]
         np.testing.assert_allclose(np.c_[trace.x, trace.y], X_TRAIN[Y_TRAIN == c], atol=1e-6)
     for c, trace in enumerate(test):
         # hollow: white fill, class colour on the outline
         assert trace.marker.color == "#FFFFFF"
-        assert trace.marker.line.color == nv.CLASS_COLORS[c]
+        assert trace.marker.line.color == ns.CLASS_COLORS[c]
         np.testing.assert_allclose(np.c_[trace.x, trace.y], X_TEST[Y_TEST == c], atol=1e-6)
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
     assert tuple(fig.layout.xaxis.range) == (-2.0, 2.0)
@@ -104,9 +110,9 @@ def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
 
 def test_boundary_without_test_points_and_with_missing_class():
     y = np.zeros(len(X_TRAIN), dtype=int)  # only class 0 present
-    fig = nv.boundary_figure(XS, YS, P1, X_TRAIN, y)
+    fig = nmap.boundary_figure(XS, YS, P1, X_TRAIN, y)
     assert [tr.type for tr in fig.data] == ["heatmap", "contour", "scatter"]
-    assert fig.data[2].marker.color == nv.CLASS_COLORS[0]
+    assert fig.data[2].marker.color == ns.CLASS_COLORS[0]
 
 
 def test_boundary_of_a_blown_up_network_is_finite():
@@ -115,21 +121,21 @@ def test_boundary_of_a_blown_up_network_is_finite():
     probs[0, 0] = np.inf
     X = X_TRAIN.copy()
     X[0] = np.nan  # a broken point is left out, not drawn at NaN
-    fig = nv.boundary_figure(XS, YS, probs, X, Y_TRAIN)
+    fig = nmap.boundary_figure(XS, YS, probs, X, Y_TRAIN)
     assert_all_finite(fig)
     assert fig.data[0].z[5, 10] == pytest.approx(0.5)  # unknown reads as undecided
     assert sum(len(tr.x) for tr in of_type(fig, "scatter")) == len(X) - 1
 
 
 def test_boundary_accepts_column_probabilities_from_predict():
-    fig = nv.boundary_figure(XS, YS, P1[:, :, None], X_TRAIN, Y_TRAIN)
+    fig = nmap.boundary_figure(XS, YS, P1[:, :, None], X_TRAIN, Y_TRAIN)
     np.testing.assert_allclose(fig.data[0].z, P1, atol=1e-6)
 
 
 def test_big_grid_is_subsampled():
     xs, ys = np.linspace(0, 1, 301), np.linspace(0, 1, 250)
-    fig = nv.boundary_figure(xs, ys, np.full((250, 301), 0.3), X_TRAIN, Y_TRAIN)
-    assert max(fig.data[0].z.shape) <= nv.MAX_GRID
+    fig = nmap.boundary_figure(xs, ys, np.full((250, 301), 0.3), X_TRAIN, Y_TRAIN)
+    assert max(fig.data[0].z.shape) <= ns.MAX_GRID
     assert fig.data[0].z.shape == (len(fig.data[0].y), len(fig.data[0].x))
 
 
@@ -140,7 +146,7 @@ def test_multiclass_boundary_shows_argmax_and_one_border_per_class():
     probs = np.exp(-d2) / np.exp(-d2).sum(-1, keepdims=True)  # (ny, nx, 3)
     labels = np.argmin(((X_TRAIN[:, None, :] - centres) ** 2).sum(-1), axis=1)
     one_hot = np.eye(k)[labels]
-    fig = nv.boundary_figure(XS, YS, probs, X_TRAIN, one_hot, task="multiclass")
+    fig = nmap.boundary_figure(XS, YS, probs, X_TRAIN, one_hot, task="multiclass")
     assert_all_finite(fig)
     heat = fig.data[0]
     assert heat.type == "heatmap"
@@ -154,20 +160,20 @@ def test_multiclass_boundary_shows_argmax_and_one_border_per_class():
     assert all(c.contours.start == c.contours.end == 0.0 for c in contours)
     points = of_type(fig, "scatter")
     assert len(points) == len(set(labels))
-    assert {tr.marker.color for tr in points} == {nv.CLASS_COLORS[c] for c in set(labels)}
+    assert {tr.marker.color for tr in points} == {ns.CLASS_COLORS[c] for c in set(labels)}
 
 
 def test_boundary_rejects_mismatched_grid_and_unknown_task():
     with pytest.raises(ValueError, match="expected"):
-        nv.boundary_figure(XS, YS, P1.T, X_TRAIN, Y_TRAIN)
+        nmap.boundary_figure(XS, YS, P1.T, X_TRAIN, Y_TRAIN)
     with pytest.raises(ValueError, match="task"):
-        nv.boundary_figure(XS, YS, P1, X_TRAIN, Y_TRAIN, task="regression")
+        nmap.boundary_figure(XS, YS, P1, X_TRAIN, Y_TRAIN, task="regression")
 
 
 def test_small_multiples_one_map_per_run_on_a_shared_scale():
     probs = {"GD": P1, "Adam": 1 - P1, "Momentum": np.full_like(P1, np.nan),
              "RMSProp": P1 ** 2}
-    fig = nv.boundary_small_multiples(XS, YS, probs, X_TRAIN, Y_TRAIN)
+    fig = nmap.boundary_small_multiples(XS, YS, probs, X_TRAIN, Y_TRAIN)
     assert_all_finite(fig)
     heats = of_type(fig, "heatmap")
     assert len(heats) == 4
@@ -182,7 +188,7 @@ def test_small_multiples_one_map_per_run_on_a_shared_scale():
 
 def test_regression_figure():
     x = np.linspace(-3, 3, 50)
-    fig = nv.regression_figure(x, np.sin(x), X_TRAIN[:, 0], np.sin(X_TRAIN[:, 0]),
+    fig = nmap.regression_figure(x, np.sin(x), X_TRAIN[:, 0], np.sin(X_TRAIN[:, 0]),
                                X_TEST[:, 0], np.sin(X_TEST[:, 0]))
     assert_all_finite(fig)
     modes = [tr.mode for tr in fig.data]
@@ -202,7 +208,7 @@ def history(epochs=50):
 
 def test_curves_loss_is_log_and_accuracy_is_percent():
     h = history()
-    fig = nv.curves_figure(h)
+    fig = ncurves.curves_figure(h)
     assert_all_finite(fig)
     assert len(fig.data) == 4
     assert fig.layout.yaxis.type == "log"
@@ -219,7 +225,7 @@ def test_curves_of_a_diverged_run_stop_at_the_last_finite_loss():
     h["train_loss"] = h["train_loss"].copy()
     h["train_loss"][12:] = np.inf
     h["train_loss"][5] = 0.0  # exactly zero cannot sit on a log axis
-    fig = nv.curves_figure(h)
+    fig = ncurves.curves_figure(h)
     assert_all_finite(fig)
     assert len(fig.data[0].x) == 12
     # the zero is drawn a decade below the smallest positive loss, not at 1e-300
@@ -232,7 +238,7 @@ def test_curves_of_a_diverged_run_stop_at_the_last_finite_loss():
 def test_curves_for_regression_have_one_panel():
     h = history()
     h["train_acc"] = h["test_acc"] = None
-    fig = nv.curves_figure(h)
+    fig = ncurves.curves_figure(h)
     assert len(fig.data) == 2
     assert all(tr.yaxis == "y" for tr in fig.data)
     assert "yaxis2" not in fig.layout.to_plotly_json()
@@ -242,7 +248,7 @@ def test_compare_loss_marks_divergence_with_a_cross():
     epochs = np.arange(10)
     good = np.exp(-epochs / 3.0)
     bad = np.array([1.0, 3.0, 30.0, 1e4, np.inf, np.nan, np.nan, np.nan, np.nan, np.nan])
-    fig = nv.compare_loss_figure(epochs, {"Adam": good, "GD lr=10": bad},
+    fig = ncurves.compare_loss_figure(epochs, {"Adam": good, "GD lr=10": bad},
                                  {"Adam": "#0072B2", "GD lr=10": "#000000"},
                                  diverged_at={"Adam": None, "GD lr=10": 4})
     assert_all_finite(fig)
@@ -262,7 +268,7 @@ def test_grad_norm_figure_log_axis_one_line_per_layer():
     norms = np.stack([1e-6 * np.ones(30), 1e-3 * np.ones(30), np.ones(30)], axis=1)
     norms[10, 0] = 0.0  # dead ReLU layer: exactly zero
     norms[20:, 2] = np.nan
-    fig = nv.layer_grad_norm_figure(epochs, frozen(norms), ["layer 1", "layer 2", "output"])
+    fig = ncurves.layer_grad_norm_figure(epochs, frozen(norms), ["layer 1", "layer 2", "output"])
     assert_all_finite(fig)
     assert fig.layout.yaxis.type == "log"
     # six decades: one label per power of ten, no 2-5 in between
@@ -281,7 +287,7 @@ def test_network_diagram_one_line_per_weight_width_by_magnitude_colour_by_sign()
     rng = np.random.default_rng(3)
     pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
     weights = [(rng.normal(size=(a, b)), rng.normal(size=b)) for a, b in pairs]
-    fig = nv.network_diagram(sizes, weights)
+    fig = ninside.network_diagram(sizes, weights)
     assert_all_finite(fig)
     lines = [tr for tr in fig.data if tr.mode == "lines"]
     assert len(lines) == sum(a * b for a, b in pairs)  # 8 + 12 + 3
@@ -292,30 +298,30 @@ def test_network_diagram_one_line_per_weight_width_by_magnitude_colour_by_sign()
     assert np.all(np.diff(widths[order]) > 0)
     assert widths[np.argmax(np.abs(flat))] == pytest.approx(9.0)
     for w, tr in zip(flat, lines, strict=True):
-        assert tr.line.color == (nv.POSITIVE_COLOR if w > 0 else nv.NEGATIVE_COLOR)
+        assert tr.line.color == (ns.POSITIVE_COLOR if w > 0 else ns.NEGATIVE_COLOR)
     # every line goes from column l to column l + 1
     assert all(tr.x[1] - tr.x[0] == 1 for tr in lines)
     # hover: each weight's value, each neuron's bias
-    hover = next(tr for tr in fig.data if tr.name == nv.t("network_viz.weights"))
+    hover = next(tr for tr in fig.data if tr.name == t("network_viz.weights"))
     assert len(hover.hovertext) == len(flat)
     assert f"{flat[5]:+.3f}" in hover.hovertext[5]
-    nodes = next(tr for tr in fig.data if tr.name == nv.t("network_viz.neurons"))
+    nodes = next(tr for tr in fig.data if tr.name == t("network_viz.neurons"))
     assert len(nodes.x) == sum(sizes)
     assert f"{weights[1][1][2]:+.3f}" in nodes.hovertext[2 + 4 + 2]
 
 
 def test_network_diagram_checks_shapes_and_survives_nan():
     with pytest.raises(ValueError, match="layer 1"):
-        nv.network_diagram((2, 3, 1), [(np.ones((3, 2)), np.ones(3)), (np.ones((3, 1)),
+        ninside.network_diagram((2, 3, 1), [(np.ones((3, 2)), np.ones(3)), (np.ones((3, 1)),
                                                                          np.ones(1))])
     W = np.array([[np.nan, 1.0], [2.0, np.inf]])
-    fig = nv.network_diagram((2, 2), [(W, np.array([np.nan, 0.0]))])
+    fig = ninside.network_diagram((2, 2), [(W, np.array([np.nan, 0.0]))])
     assert_all_finite(fig)
 
 
 def test_neuron_maps_one_subplot_per_hidden_neuron():
     hidden = [np.tanh(GX[:, :, None] * np.arange(1, 5)), np.tanh(GY[:, :, None] * [1.0, -2.0])]
-    fig = nv.neuron_maps(XS, YS, hidden)
+    fig = ninside.neuron_maps(XS, YS, hidden)
     assert_all_finite(fig)
     heats = of_type(fig, "heatmap")
     assert len(heats) == 4 + 2
@@ -330,12 +336,12 @@ def test_neuron_maps_one_subplot_per_hidden_neuron():
 
 def test_neuron_maps_wrap_wide_layers():
     hidden = [np.ones((5, 6, 12))]
-    fig = nv.neuron_maps(np.arange(6.0), np.arange(5.0), hidden, max_columns=8)
+    fig = ninside.neuron_maps(np.arange(6.0), np.arange(5.0), hidden, max_columns=8)
     assert len(of_type(fig, "heatmap")) == 12
 
 
 def test_activation_figure_marks_the_derivative_maximum():
-    fig = nv.activation_figure("sigmoid")
+    fig = ninside.activation_figure("sigmoid")
     assert_all_finite(fig)
     f, df, mark = fig.data
     z = np.asarray(f.x, dtype=float)
@@ -344,31 +350,31 @@ def test_activation_figure_marks_the_derivative_maximum():
     assert mark.x[0] == pytest.approx(0.0) and mark.y[0] == pytest.approx(0.25)
     assert "0.25" in mark.text[0]
     for name in mlp.ACTIVATIONS:
-        assert_all_finite(nv.activation_figure(name))
+        assert_all_finite(ninside.activation_figure(name))
     with pytest.raises(ValueError, match="unknown activation"):
-        nv.activation_figure("swish")
+        ninside.activation_figure("swish")
 
 
 # --------------------------------------------------------------------------- seed statistics
 
 
 def test_seed_summary_against_hand_computation():
-    s = nv.seed_statistics_summary([40, -1, 10, 30, 20, -1])
+    s = nstats.seed_statistics_summary([40, -1, 10, 30, 20, -1])
     # solved: 10, 20, 30, 40 -> median 25; p90 at rank 0.9 * 3 = 2.7 -> 30 + 0.7 * 10 = 37
     assert s == {"n": 6, "n_solved": 4, "success_rate": pytest.approx(4 / 6),
                  "median": pytest.approx(25.0), "p90": pytest.approx(37.0)}
-    assert nv.seed_statistics_summary([7]) == {"n": 1, "n_solved": 1, "success_rate": 1.0,
+    assert nstats.seed_statistics_summary([7]) == {"n": 1, "n_solved": 1, "success_rate": 1.0,
                                                "median": 7.0, "p90": 7.0}
 
 
 def test_seed_summary_when_no_seed_solves():
-    s = nv.seed_statistics_summary(np.full(5, -1))
+    s = nstats.seed_statistics_summary(np.full(5, -1))
     assert s == {"n": 5, "n_solved": 0, "success_rate": 0.0, "median": None, "p90": None}
 
 
 def test_seed_figure_counts_and_annotation():
     e = np.array([5, 15, 15, 95, -1, -1, -1])
-    fig = nv.seed_statistics_figure(e, max_epochs=100, bins=10)
+    fig = nstats.seed_statistics_figure(e, max_epochs=100, bins=10)
     assert_all_finite(fig)
     solved, never = of_type(fig, "bar")
     np.testing.assert_array_equal(solved.y, [1, 2, 0, 0, 0, 0, 0, 0, 0, 1])
@@ -380,7 +386,7 @@ def test_seed_figure_counts_and_annotation():
 
 
 def test_seed_figure_when_no_seed_solves():
-    fig = nv.seed_statistics_figure(np.full(4, -1), max_epochs=50)
+    fig = nstats.seed_statistics_figure(np.full(4, -1), max_epochs=50)
     assert_all_finite(fig)
     solved, never = of_type(fig, "bar")
     assert solved.y.sum() == 0 and list(never.y) == [4]
@@ -396,7 +402,7 @@ def test_weights_json_round_trips(batch_norm):
     theta = net.init(n_networks=3, scheme="he", seed=4)
     config = {"optimizer": "adam", "lr": np.float64(0.01), "epochs": np.int64(300),
               "betas": (0.9, 0.999), "bad": float("nan")}
-    doc = json.loads(nv.weights_json(net, theta[1], config))
+    doc = json.loads(nexport.weights_json(net, theta[1], config))
     assert doc["sizes"] == [2, 5, 3, 1]
     assert (doc["activation"], doc["output"], doc["loss"]) == ("relu", "sigmoid", "bce")
     assert doc["config"] == {"optimizer": "adam", "lr": 0.01, "epochs": 300,
@@ -420,7 +426,7 @@ def test_weights_json_round_trips(batch_norm):
 def test_weights_json_writes_non_finite_as_null():
     net = mlp.Network(sizes=(2, 1))
     theta = np.array([np.nan, 1.0, np.inf])
-    doc = json.loads(nv.weights_json(net, theta, {}))
+    doc = json.loads(nexport.weights_json(net, theta, {}))
     assert doc["layers"][0]["W"] == [[None], [1.0]]
     assert doc["layers"][0]["b"] == [None]
 
@@ -431,7 +437,7 @@ def test_history_csv_columns_and_values():
     h["train_loss"][4] = np.nan
     h["grad_norm"] = np.arange(15.0).reshape(5, 3)
     h["note"] = "not a series"
-    text = nv.history_csv(h)
+    text = nexport.history_csv(h)
     frame = pd.read_csv(io.StringIO(text))
     assert list(frame.columns) == ["epoch", "train_loss", "test_loss", "train_acc", "test_acc",
                                    "grad_norm_1", "grad_norm_2", "grad_norm_3"]
@@ -445,7 +451,7 @@ def test_history_csv_columns_and_values():
 def test_history_csv_skips_missing_series():
     h = history(3)
     h["test_loss"] = h["test_acc"] = None
-    frame = pd.read_csv(io.StringIO(nv.history_csv(h)))
+    frame = pd.read_csv(io.StringIO(nexport.history_csv(h)))
     assert list(frame.columns) == ["epoch", "train_loss", "train_acc"]
 
 
@@ -470,15 +476,15 @@ def test_real_xor_network_boundary_separates_the_four_points(trained_xor):
     grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
     out, hidden = net.forward(result.theta, grid)
     probs = out[0, :, 0].reshape(81, 81)
-    fig = nv.boundary_figure(xs, ys, probs, X, y)
+    fig = nmap.boundary_figure(xs, ys, probs, X, y)
     assert_all_finite(fig)
     heat = fig.data[0]
     for (x1, x2), label in zip(X, y, strict=True):
         i, j = np.argmin(np.abs(ys - x2)), np.argmin(np.abs(xs - x1))
         assert (heat.z[i, j] > 0.5) == bool(label)
-    maps = nv.neuron_maps(xs, ys, [h[0].reshape(81, 81, -1) for h in hidden])
+    maps = ninside.neuron_maps(xs, ys, [h[0].reshape(81, 81, -1) for h in hidden])
     assert len(of_type(maps, "heatmap")) == 4
-    diagram = nv.network_diagram(net.sizes, [(W[0], b[0]) for W, b in
+    diagram = ninside.network_diagram(net.sizes, [(W[0], b[0]) for W, b in
                                              net.unpack(result.theta)])
     assert len([tr for tr in diagram.data if tr.mode == "lines"]) == 2 * 4 + 4 * 1
 
@@ -486,187 +492,21 @@ def test_real_xor_network_boundary_separates_the_four_points(trained_xor):
 def test_real_training_history_figures(trained_xor):
     net, result, X, y = trained_xor
     epochs = np.arange(result.grad_norms.shape[0])
-    fig = nv.layer_grad_norm_figure(epochs, result.grad_norms[:, 0, :])
+    fig = ncurves.layer_grad_norm_figure(epochs, result.grad_norms[:, 0, :])
     assert_all_finite(fig)
     assert len(fig.data) == net.n_layers
-    curves = nv.curves_figure({"epoch": np.arange(result.loss.shape[0]),
+    curves = ncurves.curves_figure({"epoch": np.arange(result.loss.shape[0]),
                                "train_loss": result.loss[:, 0], "test_loss": None,
                                "train_acc": None, "test_acc": None})
     assert_all_finite(curves)
     np.testing.assert_allclose(curves.data[0].y, result.loss[:, 0], rtol=1e-6)
 
 
-# --------------------------------------------------------------------------- live frames
-
-
-def _sorted_segments(segments) -> np.ndarray:
-    """Segments with their two ends in a canonical order, sorted (to compare as sets)."""
-    s = np.asarray(segments, dtype=float).reshape(-1, 2, 2)
-    flip = (s[:, 0, 0] > s[:, 1, 0]) | ((s[:, 0, 0] == s[:, 1, 0]) & (s[:, 0, 1] > s[:, 1, 1]))
-    s = np.where(flip[:, None, None], s[:, ::-1], s)
-    return s[np.lexsort((s[:, 1, 1], s[:, 1, 0], s[:, 0, 1], s[:, 0, 0]))]
-
-
-def test_contour_of_a_ramp_is_the_straight_line_where_it_crosses_the_level():
-    # z = x on one cell, x in {0, 1}, y in {0, 2}: the 0.5 line is x = 0.5 from y = 0 to 2
-    seg = nv.contour_segments([0.0, 1.0], [0.0, 2.0], np.array([[0.0, 1.0], [0.0, 1.0]]))
-    np.testing.assert_allclose(_sorted_segments(seg), [[[0.5, 0.0], [0.5, 2.0]]])
-
-
-def test_contour_cuts_off_one_high_corner_at_the_interpolated_points():
-    # only the bottom-right corner (x=1, y=0) is above 0.5, with z = 2 there:
-    # bottom edge z 0 -> 2 crosses at 0.25 of the way: (0.25, 0);
-    # right edge z 2 -> 0 (y 0 -> 2) crosses at (0.5 - 2) / (0 - 2) = 0.75: (1, 1.5)
-    seg = nv.contour_segments([0.0, 1.0], [0.0, 2.0], np.array([[0.0, 2.0], [0.0, 0.0]]))
-    np.testing.assert_allclose(_sorted_segments(seg), [[[0.25, 0.0], [1.0, 1.5]]])
-
-
-def test_contour_resolves_a_saddle_by_its_centre_value():
-    xs, ys = [0.0, 1.0], [0.0, 1.0]
-    # diagonal corners (0,0) and (1,1) high; every edge is crossed at its middle
-    high_centre = np.array([[1.0, 0.0], [0.2, 1.0]])   # mean 0.55 >= 0.5: highs connected
-    low_centre = np.array([[1.0, 0.0], [0.0, 0.6]])    # mean 0.4 < 0.5: highs cut off
-    mid = {"b": [0.5, 0.0], "r": [1.0, 0.5], "t": [0.5, 1.0], "l": [0.0, 0.5]}
-    # highs connected: the lines cut off the low corners (1,0) via bottom-right, (0,1) via
-    # left-top; right edge crosses at (0.5-0)/(1-0)=0.5; left edge at (0.5-1)/(0.2-1)=0.625
-    seg = nv.contour_segments(xs, ys, high_centre)
-    expected = [[mid["b"], mid["r"]], [[0.0, 0.625], [0.375, 1.0]]]
-    # top edge z 0.2 -> 1 crosses at (0.5-0.2)/(1-0.2) = 0.375 of the way
-    np.testing.assert_allclose(_sorted_segments(seg), _sorted_segments(expected))
-    # highs cut off: bottom-left (0,0) via bottom + left, top-right (1,1) via right + top
-    seg = nv.contour_segments(xs, ys, low_centre)
-    right_y = 0.5 / 0.6  # right edge z 0 -> 0.6
-    top_x = 0.5 / 0.6    # top edge z 0 -> 0.6
-    expected = [[mid["b"], mid["l"]], [[1.0, right_y], [top_x, 1.0]]]
-    np.testing.assert_allclose(_sorted_segments(seg), _sorted_segments(expected))
-
-
-def test_contour_of_a_grid_traces_a_circle():
-    xs = ys = np.linspace(-1.0, 1.0, 41)
-    gx, gy = np.meshgrid(xs, ys)
-    seg = nv.contour_segments(xs, ys, gx ** 2 + gy ** 2, level=0.5)
-    radius = np.hypot(seg[..., 0], seg[..., 1])
-    # the linear interpolation is exact on the axes and within the grid step's curvature error
-    np.testing.assert_allclose(radius, np.sqrt(0.5), atol=2e-3)
-    assert len(seg) > 40  # a closed ring of many cells
-    assert nv.contour_segments(xs, ys, np.zeros_like(gx)).shape == (0, 2, 2)
-    with pytest.raises(ValueError, match="shape"):
-        nv.contour_segments(xs, ys[:-1], gx)
-
-
-def _decode(png: bytes) -> np.ndarray:
-    from PIL import Image
-
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-
-
-def _hex(color: str) -> np.ndarray:
-    return np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
-
-
-def test_live_boundary_picture_shades_the_classes_and_draws_the_boundary_between():
-    xs = ys = np.linspace(-1.0, 1.0, 60)
-    gx, _ = np.meshgrid(xs, ys)
-    probs = np.clip(0.5 + 5.0 * gx, 0.0, 1.0)  # orange left of x = 0, blue right of it
-    img = _decode(nv.boundary_frame_png(xs, ys, probs, np.zeros((0, 2)), np.zeros(0),
-                                        width=360, height=400, scale=2.0))
-    assert img.shape == (800, 720, 3)
-    orange, blue = _hex(nv.PROBABILITY_SCALE[0][1]), _hex(nv.PROBABILITY_SCALE[-1][1])
-    row = img[img.shape[0] // 2 - 40]  # above the "x2" label, through the plot area
-    is_orange = np.all(np.abs(row - orange) <= 2, axis=1)
-    is_blue = np.all(np.abs(row - blue) <= 2, axis=1)
-    dark = np.flatnonzero(row.max(axis=1) < 80)
-    left, right = np.flatnonzero(is_orange)[0], np.flatnonzero(is_blue)[-1]
-    assert np.flatnonzero(is_orange)[-1] < dark.min() and dark.max() < np.flatnonzero(is_blue)[0]
-    # the boundary (x = 0) sits half-way across the plot area, within the grid step
-    cell_px = (right - left) / (len(xs) - 1)
-    assert abs(dark.mean() - (left + right) / 2) <= cell_px
-
-
-def test_live_boundary_picture_draws_points_in_class_colours():
-    xs = ys = np.linspace(0.0, 1.0, 30)
-    probs = np.full((30, 30), 0.5)  # white: only the points are coloured
-    X = np.array([[0.25, 0.5], [0.75, 0.5]])
-    img = _decode(nv.boundary_frame_png(xs, ys, probs, X, np.array([0, 1]), scale=1.0))
-    row = img[:, :, :]
-    for c in (0, 1):
-        colour = _hex(nv.CLASS_COLORS[c])
-        hits = np.argwhere(np.all(np.abs(row - colour) <= 2, axis=2))
-        assert len(hits) > 20
-        # class 0 left of class 1, both on the same height
-        if c == 0:
-            x0, y0 = hits[:, 1].mean(), hits[:, 0].mean()
-        else:
-            assert hits[:, 1].mean() > x0 + 50 and abs(hits[:, 0].mean() - y0) < 2
-
-
-def test_live_multiclass_picture_uses_each_class_tint():
-    xs = ys = np.linspace(0.0, 1.0, 30)
-    probs = np.zeros((30, 30, 3))
-    probs[:, :10, 0] = probs[:, 10:20, 1] = probs[:, 20:, 2] = 1.0
-    img = _decode(nv.boundary_frame_png(xs, ys, probs, np.zeros((0, 2)), np.zeros(0),
-                                        task="multiclass", scale=1.0))
-    for tint in ("#F2B84B", "#5C9FD1", "#5CC4A2"):
-        assert np.all(np.abs(img - _hex(tint)) <= 2, axis=2).sum() > 1000
-    with pytest.raises(ValueError):
-        nv.boundary_frame_png(xs, ys, probs[..., 0], np.zeros((0, 2)), np.zeros(0),
-                              task="multiclass")
-
-
-def test_live_curves_picture_draws_a_falling_loss_falling():
-    epoch = np.arange(0, 101)
-    history = {"epoch": epoch, "train_loss": np.exp(-epoch / 20.0), "test_loss": None,
-               "train_acc": np.minimum(epoch / 50.0, 1.0), "test_acc": None}
-    img = _decode(nv.curves_frame_png(history, width=420, height=400, scale=1.0))
-    assert img.shape == (400, 420, 3)
-    blue = np.argwhere(np.all(np.abs(img - _hex(nv.BLUE)) <= 2, axis=2))
-    loss_side = blue[(blue[:, 1] < 200) & (blue[:, 0] > 40)]   # left panel, below the legend
-    early = loss_side[loss_side[:, 1] < np.percentile(loss_side[:, 1], 20)]
-    late = loss_side[loss_side[:, 1] > np.percentile(loss_side[:, 1], 80)]
-    assert early[:, 0].mean() < late[:, 0].mean() - 50  # high on the left, low on the right
-    acc_side = blue[blue[:, 1] > 230]
-    first = acc_side[acc_side[:, 1] < np.percentile(acc_side[:, 1], 10)]
-    last = acc_side[acc_side[:, 1] > np.percentile(acc_side[:, 1], 90)]
-    assert first[:, 0].mean() > last[:, 0].mean() + 50  # accuracy rises
-    # a test curve adds orange; a non-finite tail is simply not drawn (no exception)
-    history.update(test_loss=np.r_[np.exp(-epoch[:50] / 25.0), np.full(51, np.nan)])
-    img = _decode(nv.curves_frame_png(history, scale=1.0))
-    assert np.all(np.abs(img - _hex(nv.ORANGE)) <= 2, axis=2).sum() > 50
-
-
-def test_live_regression_picture_draws_the_prediction_line():
-    x = np.linspace(-3.0, 3.0, 80)
-    img = _decode(nv.regression_frame_png(x, np.sin(x), x[::8], np.sin(x[::8]), scale=1.0))
-    dark = np.argwhere(img.max(axis=2) < 60)
-    assert len(dark) > 200
-    blue = np.all(np.abs(img - _hex(nv.BLUE)) <= 2, axis=2).sum()
-    assert blue > 50
-
-
-def test_live_grad_norm_picture_draws_each_layer_at_its_height():
-    epochs = np.arange(1, 51)
-    # layer 1 a thousand times smaller than layer 2 (a vanishing gradient), both constant
-    norms = np.stack([np.full(50, 1e-4), np.full(50, 1e-1)], axis=1)
-    img = _decode(nv.grad_norm_frame_png(epochs, norms, ["layer 1", "layer 2"], scale=1.0))
-    light, dark = _hex("#9ECAE1"), _hex("#08306B")  # input side light, output side dark
-    rows_light = np.argwhere(np.all(np.abs(img - light) <= 2, axis=2))
-    rows_dark = np.argwhere(np.all(np.abs(img - dark) <= 2, axis=2))
-    below_legend = 30
-    light_y = rows_light[rows_light[:, 0] > below_legend, 0]
-    dark_y = rows_dark[rows_dark[:, 0] > below_legend, 0]
-    assert light_y.size > 100 and dark_y.size > 100
-    assert np.ptp(light_y) <= 4 and np.ptp(dark_y) <= 4  # constant norms: flat lines
-    assert light_y.mean() > dark_y.mean() + 200  # three decades lower on a 288 px panel
-
-
 def test_curves_before_the_first_epoch_show_their_single_point():
-    from viz.network import curves_figure
-
     one = {"epoch": np.array([0.0]), "train_loss": np.array([0.7]),
            "train_acc": np.array([0.5])}
-    fig = curves_figure(one)
+    fig = ncurves.curves_figure(one)
     assert fig.data and all("markers" in trace.mode for trace in fig.data)
     two = {"epoch": np.array([0.0, 1.0]), "train_loss": np.array([0.7, 0.6]),
            "train_acc": np.array([0.5, 0.75])}
-    assert all(trace.mode == "lines" for trace in curves_figure(two).data)
+    assert all(trace.mode == "lines" for trace in ncurves.curves_figure(two).data)

@@ -19,7 +19,12 @@ import pytest
 
 from engine import descent, optimizers, surfaces
 from engine.surfaces import Surface
-from viz import race
+from viz import race_curves as rcur
+from viz import race_explain as rexplain
+from viz import race_export as rexport
+from viz import race_figure as rfig
+from viz import race_map as rmap
+from viz import style
 
 SPHERE = surfaces.SURFACES["sphere"]
 ROSENBROCK = surfaces.SURFACES["rosenbrock"]
@@ -100,9 +105,9 @@ def race_result(surface, keys=DEFAULT_KEYS, steps=500, lrs=None, start=None):
 
 
 def build(surface, result, keys=DEFAULT_KEYS, **kw):
-    grid = race.surface_grid(surface, kw.pop("n", 150))
-    colors = [race.OPTIMIZER_COLORS[k] for k in keys]
-    return race.race_figure(surface, grid, result, list(keys), colors, **kw)
+    grid = rmap.surface_grid(surface, kw.pop("n", 150))
+    colors = [style.OPTIMIZER_COLORS[k] for k in keys]
+    return rfig.race_figure(surface, grid, result, list(keys), colors, **kw)
 
 
 def gd_sphere_divergence_step(start, lr, surface=SPHERE) -> int:
@@ -133,7 +138,7 @@ def diverging_race():
 # ----------------------------------------------------------------------------- surface grid
 
 def test_surface_grid_samples_f_row_major():
-    xs, ys, Z = race.surface_grid(ROSENBROCK, 31)
+    xs, ys, Z = rmap.surface_grid(ROSENBROCK, 31)
     assert xs[0] == -2 and xs[-1] == 2 and ys[0] == -1 and ys[-1] == 3
     i, j = 7, 20
     x, y = xs[j], ys[i]
@@ -151,7 +156,7 @@ def test_surface_grid_replaces_non_finite_values():
 
     weird = Surface("weird", "log", f, grad, ((-1.0, 1.0), (-1.0, 1.0)), (), (0.2, 0.2), {},
                     False, "")
-    xs, ys, Z = race.surface_grid(weird, 21)  # xs hits 0 exactly
+    xs, ys, Z = rmap.surface_grid(weird, 21)  # xs hits 0 exactly
     assert np.isfinite(Z).all()
     finite = np.log(xs[(xs > 0) & (xs <= 0.5)])
     assert Z.min() == pytest.approx(finite.min()) and Z.max() == pytest.approx(finite.max())
@@ -164,7 +169,7 @@ def test_default_race_is_finite_small_and_complete(default_race):
     assert_all_finite(fig)
     size = len(fig.to_json())
     assert size <= 1_000_000, f"{size:,} bytes"
-    idx = race.race_trace_indices(4)
+    idx = rfig.race_trace_indices(4)
     assert len(fig.data) == idx["total"] == 6 + 2 * 4 + 2
     assert [fig.data[i].name for i in idx["paths"]] == list(DEFAULT_KEYS)
     # Plotly's redraw=False animation deletes non-scatter traces (contour, heatmap) on the
@@ -179,7 +184,7 @@ def test_default_race_is_finite_small_and_complete(default_race):
 
 def test_base_figure_shows_full_paths_and_frame_zero_the_start(default_race):
     result, fig = default_race
-    idx = race.race_trace_indices(4)
+    idx = rfig.race_trace_indices(4)
     data = as_json(fig)
     for b, (p, m) in enumerate(zip(idx["paths"], idx["markers"], strict=True)):
         px, py = decode(data["data"][p]["x"]), decode(data["data"][p]["y"])
@@ -208,7 +213,7 @@ def test_frames_are_few_include_the_last_step_and_touch_only_paths(default_race,
     assert 2 <= len(frames) <= max_frames
     names = [int(f["name"]) for f in frames]
     assert names[0] == 0 and names[-1] == 500 and names == sorted(set(names))
-    idx = race.race_trace_indices(4)
+    idx = rfig.race_trace_indices(4)
     touched = sorted(idx["paths"] + idx["markers"])
     for frame in frames:
         assert frame["traces"] == idx["paths"] + idx["markers"]
@@ -242,7 +247,7 @@ def test_long_oscillating_runs_stay_under_one_megabyte():
     runs = [descent.Run(optimizers.make("gd", lr=lrs["gd"]), (-1.8 + 0.1 * i, 1.0 - 0.2 * i),
                         f"gd{i}") for i in range(4)]
     result = descent.run(bowl, runs, 500)
-    fig = race.race_figure(bowl, race.surface_grid(bowl, 150), result,
+    fig = rfig.race_figure(bowl, rmap.surface_grid(bowl, 150), result,
                            [f"gd{i}" for i in range(4)], ["#000"] * 4)
     assert len(fig.to_json()) <= 1_000_000
     frames = fig.frames
@@ -251,7 +256,7 @@ def test_long_oscillating_runs_stay_under_one_megabyte():
 
 def test_click_grid_is_clickable_and_reports_points(default_race):
     _, fig = default_race
-    grid = fig.data[race.race_trace_indices(4)["click_grid"]]
+    grid = fig.data[rfig.race_trace_indices(4)["click_grid"]]
     assert grid is fig.data[-1]  # top trace
     assert grid.visible is not False and 0 < grid.marker.opacity < 0.05
     x, y, custom = np.asarray(grid.x), np.asarray(grid.y), np.asarray(grid.customdata)
@@ -261,7 +266,7 @@ def test_click_grid_is_clickable_and_reports_points(default_race):
     np.testing.assert_allclose(custom[:, 2], ROSENBROCK.f(np.stack([x, y], -1)), rtol=1e-4,
                                atol=1e-4)  # x, y are float32
     # clicks select points: paths must not dim when that happens
-    path = fig.data[race.race_trace_indices(4)["paths"][0]]
+    path = fig.data[rfig.race_trace_indices(4)["paths"][0]]
     assert path.unselected.marker.opacity == 1
     assert path.hovertemplate and "customdata[0]" in path.hovertemplate
 
@@ -270,7 +275,7 @@ def test_critical_points_marked_by_kind():
     two_wells = surfaces.SURFACES["two_wells"]
     result = race_result(two_wells, ("gd",), steps=20)
     fig = build(two_wells, result, ("gd",), n=30)
-    idx = race.race_trace_indices(1)
+    idx = rfig.race_trace_indices(1)
     by_name = {fig.data[i].name: fig.data[i] for i in idx["critical"]}
     glob = by_name["global minimum"]
     assert len(glob.x) == 1 and glob.marker.symbol == "star"
@@ -287,7 +292,7 @@ def test_divergence_is_marked_with_its_step(diverging_race):
     assert result.diverged.tolist() == [True, False]
     assert result.diverged_at[0] == expected
     assert_all_finite(fig)
-    cross = fig.data[race.race_trace_indices(2)["diverged"]]
+    cross = fig.data[rfig.race_trace_indices(2)["diverged"]]
     assert cross.marker.symbol == "x" and len(cross.x) == 1
     assert f"<b>gd</b> diverged at step {expected}" in cross.hovertext[0]
     # it left the map at step 1 ((1−2γ)·start = 3·start is outside ±2): pinned to the edge
@@ -298,13 +303,13 @@ def test_divergence_is_marked_with_its_step(diverging_race):
                abs(cross.y[0] - yr[0]), abs(cross.y[0] - yr[1])) < 1e-5
     # the path stops at the last finite point; no frame carries anything past it
     last_finite = result.path[expected - 1, 0]
-    path = fig.data[race.race_trace_indices(2)["paths"][0]]
+    path = fig.data[rfig.race_trace_indices(2)["paths"][0]]
     assert path.x[-1] == pytest.approx(last_finite[0], rel=1e-6)
 
 
 def test_no_divergence_marker_without_divergence(default_race):
     _, fig = default_race
-    cross = fig.data[race.race_trace_indices(4)["diverged"]]
+    cross = fig.data[rfig.race_trace_indices(4)["diverged"]]
     assert len(cross.x) == 0 and cross.showlegend is False
 
 
@@ -315,7 +320,7 @@ def test_log_colour_surfaces(key):
     result = race_result(surface, ("gd", "adam"), steps=100)
     fig = build(surface, result, ("gd", "adam"), n=60)
     assert_all_finite(fig)
-    xs, ys, Z = race.surface_grid(surface, 60)
+    xs, ys, Z = rmap.surface_grid(surface, 60)
     f_min = min(Z.min(), min(p.f for p in surface.minima if p.kind in ("global", "local")))
     carrier = fig.data[0].marker
     assert carrier.cmin == pytest.approx(np.log10(Z.min() - f_min + 1), abs=1e-9)
@@ -336,7 +341,7 @@ def test_log_colour_surfaces(key):
 def test_three_d_variant_builds(diverging_race):
     result, _ = diverging_race
     fig = build(SPHERE, result, ("gd", "adam"), n=40, show_3d=True)
-    idx = race.race_trace_indices(2, show_3d=True)
+    idx = rfig.race_trace_indices(2, show_3d=True)
     assert len(fig.data) == idx["total"] and "click_grid" not in idx
     assert fig.data[0].type == "surface"
     assert all(fig.data[i].type == "scatter3d" for i in idx["paths"])
@@ -349,13 +354,13 @@ def test_three_d_variant_builds(diverging_race):
 def test_bad_names_length_rejected(default_race):
     result, _ = default_race
     with pytest.raises(ValueError, match="one name"):
-        race.race_figure(ROSENBROCK, race.surface_grid(ROSENBROCK, 10), result, ["a"], ["#000"])
+        rfig.race_figure(ROSENBROCK, rmap.surface_grid(ROSENBROCK, 10), result, ["a"], ["#000"])
 
 
 def test_colours_cover_every_optimizer_and_are_distinct():
-    assert set(race.OPTIMIZER_COLORS) == set(optimizers.OPTIMIZERS)
-    assert len(set(race.OPTIMIZER_COLORS.values())) == 10
-    assert set(race.OPTIMIZER_SYMBOLS) == set(optimizers.OPTIMIZERS)
+    assert set(style.OPTIMIZER_COLORS) == set(optimizers.OPTIMIZERS)
+    assert len(set(style.OPTIMIZER_COLORS.values())) == 10
+    assert set(style.OPTIMIZER_SYMBOLS) == set(optimizers.OPTIMIZERS)
 
 
 # ----------------------------------------------------------------------------- curves
@@ -364,19 +369,23 @@ def test_loss_figure_shifts_for_log_scale_and_marks_divergence():
     saddle = surfaces.SURFACES["saddle"]  # f goes negative
     keys = ("gd", "adam")
     result = race_result(saddle, keys, steps=100, lrs={"gd": 0.1, "adam": 0.05})
-    fig = race.loss_figure(result, list(keys), ["#000", "#111"], f_min=-1.0)
+    fig = rcur.loss_figure(result, list(keys), styles_of(keys), f_min=-1.0)
     assert_all_finite_small(fig)
     low = min(-1.0, float(result.loss.min()))
     y0 = np.asarray(fig.data[0].y, dtype=float)
     np.testing.assert_allclose(y0, result.loss[:, 0] - low + 1e-12, rtol=1e-5, atol=1e-12)
     assert (y0 > 0).all() and fig.layout.yaxis.type == "log"
-    assert "f_min" in fig.layout.yaxis.title.text
+    assert fig.layout.meta["f_star"] == pytest.approx(low)  # the shift, for the page
 
     result2 = race_result(SPHERE, ("gd",), steps=30, lrs={"gd": 2.0})
-    fig2 = race.loss_figure(result2, ["gd"], ["#000"])
+    fig2 = rcur.loss_figure(result2, ["gd"], styles_of(["gd"]))
     n = int(result2.diverged_at[0])
     assert len(fig2.data[0].y) == n  # cut at the divergence
     assert fig2.data[1].x[0] == n - 1 and "diverged at step" in fig2.data[1].hovertext[0]
+
+
+def styles_of(keys):
+    return [style.OPTIMIZER_STYLES[k] for k in keys]
 
 
 def assert_all_finite_small(fig):
@@ -386,7 +395,7 @@ def assert_all_finite_small(fig):
 
 def test_grad_norm_figure_matches_norms():
     result = race_result(SPHERE, ("gd",), steps=40, lrs={"gd": 0.1})
-    fig = race.grad_norm_figure(result, ["gd"], ["#000"])
+    fig = rcur.grad_norm_figure(result, ["gd"], styles_of(["gd"]))
     # ∇(x² + y²) = 2(x, y); GD contracts by 0.8 per step
     expected = 2 * np.hypot(*SPHERE.start) * 0.8 ** np.arange(41)
     np.testing.assert_allclose(np.asarray(fig.data[0].y, dtype=float), expected, rtol=1e-5)
@@ -399,7 +408,7 @@ def test_summary_frame_against_hand_computation():
     runs = [descent.Run(optimizers.make("gd", lr=0.1), (1.0, 0.0), "slow"),
             descent.Run(optimizers.make("gd", lr=2.0), SPHERE.start, "boom")]
     result = descent.run(SPHERE, runs, 50)
-    table = race.summary_frame(SPHERE, result, ["GD 0.1", "GD 2"], tol=1e-3)
+    table = rexport.summary_frame(SPHERE, result, ["GD 0.1", "GD 2"], tol=1e-3)
     assert list(table.columns) == ["optimizer", "final loss", "nearest critical point",
                                    "distance to it", "steps to f ≤ f* + 0.001", "diverged"]
     row = table.iloc[0]
@@ -418,13 +427,13 @@ def test_summary_frame_without_listed_points():
     bare = Surface("bare", "bare", SPHERE.f, SPHERE.grad, SPHERE.domain, (), (1.0, 1.0), {},
                    False, "")
     result = descent.run(bare, [descent.Run(optimizers.make("gd", lr=0.1), (1.0, 1.0))], 5)
-    row = race.summary_frame(bare, result, ["gd"]).iloc[0]
+    row = rexport.summary_frame(bare, result, ["gd"]).iloc[0]
     assert row["nearest critical point"] == "—" and row["steps to f ≤ f* + 0.001"] == "—"
 
 
 def test_runs_csv_rows_and_columns():
     result = race_result(SPHERE, ("gd", "adam"), steps=30, lrs={"gd": 2.0, "adam": 0.1})
-    text = race.runs_csv(result, ["GD", "Adam"])
+    text = rexport.runs_csv(result, ["GD", "Adam"])
     frame = pd.read_csv(io.StringIO(text))
     assert list(frame.columns) == ["step", "optimizer", "x", "y", "loss", "grad_norm",
                                    "diverged"]
@@ -456,7 +465,7 @@ HYPER = {
 
 
 def tex(value):
-    return race._tex_num(value)
+    return style.tex_num(value)
 
 
 @pytest.mark.parametrize("key", list(optimizers.OPTIMIZERS))
@@ -464,13 +473,13 @@ def test_latex_with_numbers_contains_the_actual_numbers(key):
     opt = optimizers.make(key, **HYPER[key])
     result = descent.run(ROSENBROCK, [descent.Run(opt, (-1.0, 1.5), key)], 6)
     k = 3
-    nums = race.step_numbers(result, k, 0, 0, key, hyper=opt.hyper)
+    nums = rexplain.step_numbers(result, k, 0, 0, key, hyper=opt.hyper)
     # independent of the helper: the recorded arrays
     assert nums["theta"] == pytest.approx(result.path[k, 0].tolist())
     assert nums["new_theta"] == pytest.approx(result.path[k + 1, 0].tolist())
     assert nums["grad"] == pytest.approx(ROSENBROCK.grad(result.path[k, 0]).tolist())
     assert np.allclose(np.subtract(nums["new_theta"], nums["theta"]), nums["step"])
-    text = race.latex_with_numbers(optimizers.OPTIMIZERS[key], nums)
+    text = rexplain.latex_with_numbers(optimizers.OPTIMIZERS[key], nums)
     assert text.startswith(r"\begin{aligned}") and text.endswith(r"\end{aligned}")
     for value in nums["grad"] + nums["theta"] + nums["new_theta"]:
         assert tex(value) in text, (key, value)
@@ -488,20 +497,20 @@ def test_latex_adam_bias_correction_numbers():
     hyper = HYPER["adam"]
     opt = optimizers.make("adam", **hyper)
     result = descent.run(ROSENBROCK, [descent.Run(opt, (-1.0, 1.5), "adam")], 4)
-    nums = race.step_numbers(result, 2, 0, 0, "adam", hyper=opt.hyper)
+    nums = rexplain.step_numbers(result, 2, 0, 0, "adam", hyper=opt.hyper)
     # step k=2 is Adam's third update: t = 3; m̂ = m_t / (1 − β1³)
     m = np.asarray(result.state[0]["exp_avg"][3, 0])
     m_hat = m / (1 - hyper["beta1"] ** 3)
-    text = race.latex_with_numbers(optimizers.OPTIMIZERS["adam"], nums)
+    text = rexplain.latex_with_numbers(optimizers.OPTIMIZERS["adam"], nums)
     assert tex(m_hat[0]) in text and tex(m_hat[1]) in text
 
 
 def test_step_numbers_rejects_bad_indices():
     result = race_result(SPHERE, ("gd",), steps=5)
     with pytest.raises(ValueError):
-        race.step_numbers(result, 5, 0, 0, "gd")
+        rexplain.step_numbers(result, 5, 0, 0, "gd")
     with pytest.raises(ValueError):
-        race.step_numbers(result, 0, 0, 1, "gd")
+        rexplain.step_numbers(result, 0, 0, 1, "gd")
 
 
 def test_step_arrows_point_where_the_step_went(default_race):
@@ -510,7 +519,7 @@ def test_step_arrows_point_where_the_step_went(default_race):
     before = len(fig.data)
     k = 10
     point, grad, step = result.path[k, 0], result.grad[k, 0], result.step[k, 0]
-    race.add_step_arrows(fig, point, grad, momentum=0.5 * step, step=step, scale=0.001)
+    rexplain.add_step_arrows(fig, point, grad, momentum=0.5 * step, step=step, scale=0.001)
     assert len(fig.data) == before  # annotations only: the click grid stays on top
     arrows = [a for a in fig.layout.annotations if a.showarrow]
     assert len(arrows) == 3
@@ -522,7 +531,7 @@ def test_step_arrows_point_where_the_step_went(default_race):
 
 def test_standalone_html_embeds_plotly_and_the_figure(diverging_race):
     _, fig = diverging_race
-    html = race.standalone_html(fig)
+    html = rexport.standalone_html(fig)
     assert html.lstrip().lower().startswith("<!doctype html>")
     assert len(html) > 3_000_000 and "plotly.js v" in html  # inline bundle: works offline
     assert '<script src="http' not in html
@@ -534,7 +543,7 @@ def test_step_arrows_too_long_for_the_map_are_shortened_and_say_so(diverging_rac
     result, fig = diverging_race
     fig = build(SPHERE, result, ("gd", "adam"), n=20)
     point = np.array([0.5, 0.5])
-    race.add_step_arrows(fig, point, np.array([100.0, 0.0]), scale=1.0)  # −γ∇f = (−100, 0)
+    rexplain.add_step_arrows(fig, point, np.array([100.0, 0.0]), scale=1.0)  # −γ∇f = (−100, 0)
     arrow = [a for a in fig.layout.annotations if a.showarrow][0]
     xr, yr = fig.layout.xaxis.range, fig.layout.yaxis.range
     longest = 0.45 * max(xr[1] - xr[0], yr[1] - yr[0])
@@ -546,7 +555,7 @@ def test_step_arrows_too_long_for_the_map_are_shortened_and_say_so(diverging_rac
 def test_three_d_frames_are_capped(default_race):
     result, _ = default_race
     fig = build(ROSENBROCK, result, n=30, show_3d=True)
-    assert 2 <= len(fig.frames) <= race.MAX_FRAMES_3D and fig.frames[-1].name == "500"
+    assert 2 <= len(fig.frames) <= rfig.MAX_FRAMES_3D and fig.frames[-1].name == "500"
 
 
 # ----------------------------------------------------------------------------- dict fast path
@@ -557,29 +566,29 @@ def test_race_figure_dict_is_the_validated_figure(diverging_race, show_3d):
     JSON, typed arrays included; a precomputed map picture is the one race_figure draws."""
     result, _ = diverging_race
     keys = ["gd", "adam"]
-    grid = race.surface_grid(SPHERE, 60)
-    args = (SPHERE, grid, result, keys, [race.OPTIMIZER_COLORS[k] for k in keys])
+    grid = rmap.surface_grid(SPHERE, 60)
+    args = (SPHERE, grid, result, keys, [style.OPTIMIZER_COLORS[k] for k in keys])
     kw = dict(start=(1.5, -1.0), max_frames=30, click_grid_n=12, show_3d=show_3d,
               symbols=["circle", "square"])
-    fast = race.race_figure_dict(*args, **kw)
-    slow = json.loads(race.race_figure(*args, **kw).to_json())
+    fast = rfig.race_figure_dict(*args, **kw)
+    slow = json.loads(rfig.race_figure(*args, **kw).to_json())
     assert json.loads(json.dumps(fast)) == slow
-    x = fast["data"][race.race_trace_indices(2, show_3d)["paths"][0]]["x"]
+    x = fast["data"][rfig.race_trace_indices(2, show_3d)["paths"][0]]["x"]
     assert x["dtype"] == "f4" and decode(x)[0] == pytest.approx(result.path[0, 0, 0], rel=1e-6)
     if not show_3d:
-        source = race.race_map_source(SPHERE, grid)
-        assert race.race_figure_dict(*args, map_source=source, **kw) == fast
+        source = rmap.race_map_source(SPHERE, grid)
+        assert rfig.race_figure_dict(*args, map_source=source, **kw) == fast
         assert fast["layout"]["images"][0]["source"] == source
 
 
 def test_curve_dicts_are_the_validated_figures(diverging_race):
     result, _ = diverging_race
-    names, colors = ["GD", "Adam"], ["#D55E00", "#000000"]
+    names, styles = ["GD", "Adam"], styles_of(["gd", "adam"])
     for fast, slow in [
-        (race.loss_figure_dict(result, names, colors, f_min=-1.0),
-         race.loss_figure(result, names, colors, f_min=-1.0)),
-        (race.grad_norm_figure_dict(result, names, colors),
-         race.grad_norm_figure(result, names, colors)),
+        (rcur.loss_figure_dict(result, names, styles, f_min=-1.0),
+         rcur.loss_figure(result, names, styles, f_min=-1.0)),
+        (rcur.grad_norm_figure_dict(result, names, styles),
+         rcur.grad_norm_figure(result, names, styles)),
     ]:
         assert json.loads(json.dumps(fast)) == json.loads(slow.to_json())
 
@@ -589,13 +598,13 @@ def test_long_paths_are_lines_short_paths_show_every_iterate():
     short = race_result(ROSENBROCK, ("gd", "adam"), steps=20, lrs={"gd": 1e-3, "adam": 0.02})
     for res in (result, short):
         fig = build(ROSENBROCK, res, ("gd", "adam"), n=40)
-        for i in race.race_trace_indices(2)["paths"]:
+        for i in rfig.race_trace_indices(2)["paths"]:
             trace = fig.data[i]
             points = len(trace.x)
-            assert trace.mode == ("lines" if points > race.PATH_MARKERS_MAX else "lines+markers")
+            assert trace.mode == ("lines" if points > rfig.PATH_MARKERS_MAX else "lines+markers")
     # both kinds occur: the 500-step runs are long, the 20-step ones short
     long_fig = build(ROSENBROCK, result, ("gd", "adam"), n=40)
-    assert {long_fig.data[i].mode for i in race.race_trace_indices(2)["paths"]} == {"lines"}
+    assert {long_fig.data[i].mode for i in rfig.race_trace_indices(2)["paths"]} == {"lines"}
     short_fig = build(ROSENBROCK, short, ("gd", "adam"), n=40)
-    assert {short_fig.data[i].mode for i in race.race_trace_indices(2)["paths"]} == {
+    assert {short_fig.data[i].mode for i in rfig.race_trace_indices(2)["paths"]} == {
         "lines+markers"}

@@ -1,0 +1,134 @@
+"""Loss and gradient-norm curves of a race: f(x_t) and ‖∇f(x_t)‖ against the step t.
+
+One figure spec per chart (plain values and NumPy arrays), drawn by the canvas on the race
+page and as ``go.Figure`` in notebooks. A run that diverged is cut at its last valid row
+and marked with a ✕; nothing non-finite reaches a chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from texts import t
+from viz.encode import f32, figure_dict, template
+from viz.style import OptimizerStyle, fonts
+
+__all__ = [
+    "grad_norm_figure",
+    "grad_norm_figure_dict",
+    "loss_figure",
+    "loss_figure_dict",
+    "loss_shift",
+    "valid_rows",
+]
+
+def valid_rows(result, b: int) -> int:
+    steps = np.asarray(result.loss).shape[0] - 1
+    if bool(result.diverged[b]):
+        return max(int(result.diverged_at[b]), 1)
+    return steps + 1
+
+
+def _curve_layout(y_title: str, log_y: bool, present: bool = False) -> dict:
+    f = fonts(present)
+    return dict(
+        template=template("plotly_white"), font=dict(size=f.tick), height=360,
+        margin=dict(l=70, r=16, t=36, b=52), hovermode="x unified",
+        legend=dict(orientation="h", x=0.0, y=1.02, xanchor="left", yanchor="bottom",
+                    font=dict(size=f.legend)),
+        xaxis=dict(title=dict(text=t("race_viz.step"), font=dict(size=f.label)),
+                   tickfont=dict(size=f.tick)),
+        yaxis=dict(title=dict(text=y_title, font=dict(size=f.label)),
+                   type="log" if log_y else "linear", exponentformat="power",
+                   tickfont=dict(size=f.tick)),
+    )
+
+
+def _curves(result, names, styles: Sequence[OptimizerStyle], values: np.ndarray,
+            y_title: str, log_y: bool, value_label: str, present: bool = False) -> dict:
+    """One line per run over steps 0 … (last valid row), the step as x0 + i·dx (no x
+    array is sent), dashed per optimizer; a ✕ at the last valid row of a diverged run."""
+    data = []
+    hover = f"%{{fullData.name}}: {value_label} = %{{y:.4g}}<extra></extra>"
+    for b in range(values.shape[1]):
+        n = valid_rows(result, b)
+        data.append(dict(type="scatter", x0=0, dx=1, y=f32(values[:n, b]), mode="lines",
+                         name=names[b], legendgroup=f"r{b}", hovertemplate=hover,
+                         line=dict(color=styles[b].color, width=2.6, dash=styles[b].dash)))
+    div = np.flatnonzero(np.asarray(result.diverged, dtype=bool))
+    data.append(dict(
+        type="scatter",
+        x=f32([valid_rows(result, b) - 1 for b in div]),
+        y=f32([values[valid_rows(result, b) - 1, b] for b in div]),
+        mode="markers", name=t("race_viz.diverged_legend"), showlegend=bool(div.size),
+        marker=dict(symbol="x", size=16, color="#C00000"),
+        hovertext=[t("race_viz.diverged_at", name=names[b], step=int(result.diverged_at[b]))
+                   for b in div], hoverinfo="text"))
+    return dict(data=data, layout=_curve_layout(y_title, log_y, present))
+
+
+def loss_shift(result, log_y: bool, f_min: float | None) -> float | None:
+    """What the log loss axis subtracts from f: the known minimum f* (or the lowest valid
+    loss if lower), whenever f can reach 0 or below; None when f itself is plotted."""
+    if not log_y:
+        return None
+    loss = np.asarray(result.loss, dtype=np.float64)
+    valid = np.concatenate([loss[:valid_rows(result, b), b] for b in range(loss.shape[1])])
+    low = float(valid.min()) if valid.size else 0.0
+    if f_min is None and low > 0:
+        return None
+    return min(low, float(f_min) if f_min is not None else low)
+
+
+LOG_GAP_FLOOR = 1e-12  # f − f* is drawn from here: a log axis cannot show 0
+
+
+def _loss_spec(result, names, styles, log_y: bool, f_min: float | None,
+               present: bool = False) -> dict:
+    loss = np.asarray(result.loss, dtype=np.float64)
+    shift = loss_shift(result, log_y, f_min)
+    if shift is None:
+        return _curves(result, names, styles, loss, t("race_viz.axis_loss"), log_y, "f",
+                       present)
+    spec = _curves(result, names, styles, loss - shift + LOG_GAP_FLOOR,
+                   t("race_viz.axis_loss_gap"), log_y, "f − f*", present)
+    spec["layout"]["meta"] = {"f_star": shift}
+    return spec
+
+
+def _grad_norm_spec(result, names, styles, present: bool = False) -> dict:
+    grad = np.asarray(result.grad, dtype=np.float64)
+    norms = np.maximum(np.hypot(grad[..., 0], grad[..., 1]), 1e-16)
+    return _curves(result, names, styles, norms, t("race_viz.axis_grad"), True, "‖∇f‖",
+                   present)
+
+
+def loss_figure(result, names, styles, *, log_y: bool = True, f_min: float | None = None,
+                present: bool = False) -> go.Figure:
+    """Loss against step, one line per run (cut at divergence, with a ✕ there).
+
+    ``styles``: one :class:`viz.style.OptimizerStyle` per run. With ``log_y`` the plotted
+    value is the gap f − f* + 1e-12 whenever the losses can reach 0 or below (``f_min``
+    given, or a non-positive loss): f* = min(f_min, lowest loss) (:func:`loss_shift`),
+    stored in ``layout.meta.f_star``. Otherwise f itself.
+    """
+    return go.Figure(_loss_spec(result, names, styles, log_y, f_min, present))
+
+
+def loss_figure_dict(result, names, styles, *, log_y: bool = True,
+                     f_min: float | None = None, present: bool = False) -> dict:
+    """:func:`loss_figure` as a JSON-ready dict (same figure, no Plotly objects built)."""
+    return figure_dict(_loss_spec(result, names, styles, log_y, f_min, present))
+
+
+def grad_norm_figure(result, names, styles, *, present: bool = False) -> go.Figure:
+    """‖∇f(x_t)‖ against step on a log axis (an exact 0 is drawn at 1e-16)."""
+    return go.Figure(_grad_norm_spec(result, names, styles, present))
+
+
+def grad_norm_figure_dict(result, names, styles, *, present: bool = False) -> dict:
+    """:func:`grad_norm_figure` as a JSON-ready dict (same figure, no Plotly objects)."""
+    return figure_dict(_grad_norm_spec(result, names, styles, present))

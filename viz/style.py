@@ -1,0 +1,99 @@
+"""The app's shared look: one style per optimizer, font sizes per role, number formats.
+
+Every optimizer has its own colour (Okabe–Ito first, colour-blind safe), its own marker
+shape and its own line dash, so two optimizers are told apart without colour (under
+deuteranopia several of the colours merge; shapes and dashes do not). The tests check
+that no two optimizers share a colour-and-dash or a marker.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = [
+    "FONTS",
+    "OPTIMIZER_COLORS",
+    "OPTIMIZER_STYLES",
+    "OPTIMIZER_SYMBOLS",
+    "PLOTLY_CONFIG",
+    "Fonts",
+    "OptimizerStyle",
+    "fonts",
+    "num",
+    "point_label",
+    "tex_num",
+]
+
+
+@dataclass(frozen=True)
+class OptimizerStyle:
+    """How one optimizer looks everywhere: ``color`` (hex), ``symbol`` (Plotly marker),
+    ``glyph`` (the same shape as a character, for text beside a slider), ``dash`` (Plotly
+    line dash: a name or a list of dash/gap lengths in px)."""
+
+    color: str
+    symbol: str
+    glyph: str
+    dash: str
+
+
+OPTIMIZER_STYLES: dict[str, OptimizerStyle] = {
+    "gd": OptimizerStyle("#D55E00", "circle", "●", "solid"),              # vermillion
+    "momentum": OptimizerStyle("#0072B2", "square", "■", "dash"),         # blue
+    "nag": OptimizerStyle("#56B4E9", "diamond", "◆", "dot"),              # sky blue
+    "adagrad": OptimizerStyle("#009E73", "triangle-up", "▲", "dashdot"),  # bluish green
+    "rmsprop": OptimizerStyle("#CC79A7", "triangle-down", "▼", "longdash"),  # purple-pink
+    "adadelta": OptimizerStyle("#E69F00", "pentagon", "⬟", "longdashdot"),  # orange
+    "adam": OptimizerStyle("#000000", "hexagon", "⬢", "solid"),           # black
+    "adamw": OptimizerStyle("#7B3294", "hexagram", "✶", "12px,4px,3px,4px,3px,4px"),
+    "nadam": OptimizerStyle("#8C510A", "triangle-left", "◀", "3px,3px"),  # brown
+    "adamax": OptimizerStyle("#7A8B00", "triangle-right", "▶", "16px,5px"),  # olive
+}
+OPTIMIZER_COLORS: dict[str, str] = {k: s.color for k, s in OPTIMIZER_STYLES.items()}
+OPTIMIZER_SYMBOLS: dict[str, str] = {k: s.symbol for k, s in OPTIMIZER_STYLES.items()}
+
+# Pass as st.plotly_chart(..., config=PLOTLY_CONFIG): no Plotly logo, no mode-bar clutter.
+PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False,
+                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """Font sizes in px, one per role: tick labels, axis titles and marks' labels, legend
+    entries, chart titles. Readable at the back of a room on a 1280×720 projector; Present
+    mode uses :data:`PRESENT_FONTS`."""
+
+    tick: int
+    label: int
+    legend: int
+    title: int
+
+
+FONTS = Fonts(tick=15, label=16, legend=15, title=18)
+PRESENT_FONTS = Fonts(tick=21, label=23, legend=22, title=26)
+
+
+def fonts(present: bool = False) -> Fonts:
+    return PRESENT_FONTS if present else FONTS
+
+
+def num(value: float) -> str:
+    """Short human number: 4 significant digits (``1.235e-05``, ``0.001``, ``42``)."""
+    return f"{float(value):.4g}"
+
+
+def point_label(x: float, y: float) -> str:
+    return f"({float(x):.3g}, {float(y):.3g})"
+
+
+def tex_num(value: float) -> str:
+    """4 significant digits, scientific notation as a·10^{b} for LaTeX."""
+    value = float(value)
+    if not math.isfinite(value):
+        return r"\infty" if value > 0 else (r"-\infty" if value < 0 else r"\text{NaN}")
+    text = f"{value:.4g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        return rf"{mant}\cdot 10^{{{int(exp)}}}"
+    return text
