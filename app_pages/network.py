@@ -11,30 +11,20 @@ the browser swaps in place; on pause the interactive Plotly figures come back.
 
 from __future__ import annotations
 
-import base64
-import math
-import time
-
 import numpy as np
 import streamlit as st
 
-import viz.network as nv
+from app_pages import network_live as live
 from app_pages import network_model as nm
 from app_pages import registry_texts as rt
 from app_pages.network_explain import backprop_latex, forward_latex, update_latex
 from engine import datasets, mlp, optimizers
 from texts import t
+from viz import network_curves, network_export, network_map, network_stats
+from viz.style import OPTIMIZER_COLORS
 
-REDRAW_S = 0.2            # fragment timer while playing: at most 5 redraws a second
-TRAIN_BUDGET_S = 0.08     # training time per redraw (the chunk size adapts to it)
-LIVE_HEIGHT = 420         # CSS px of the Plotly map and curves
-# The live pictures fill their columns (about 340 and 400 px at 1280x720 with the sidebar
-# open); drawn at about that size so their text stays as large as the charts'.
-LIVE_MAP_SIZE = (360, 400)
-LIVE_CURVES_SIZE = (420, 400)
 # target training speed in epochs per second, independent of how fast the browser redraws
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
-NONLINEAR = {"xor", "xor_cloud", "circle", "moons", "spiral"}
 PRESETS = {
     "perceptron": dict(ds="xor", hl=0, act="tanh", pair="sigmoid_bce", opt="adam",
                        hyper={"lr": 0.05}, ep=1000),
@@ -244,200 +234,18 @@ def _schedule_title(key: str) -> str:
     return t("network.schedule_constant") if key == "constant" else rt.schedule_title(key)
 
 
-# --------------------------------------------------------------------------- live panel
+# --------------------------------------------------------------------------- tabs
 
 
-def _current_run(exp: nm.Experiment, key: str) -> nm.Run:
-    run = st.session_state.get("nn_run")
-    seed = int(exp.config["wseed"])
-    if run is None or run.key != key or run.weight_seed != seed:
-        run = nm.new_run(exp, key, seed)
-        st.session_state["nn_run"] = run
-    return run
-
-
-# Button callbacks set values instead of toggling or counting: after st.rerun() a button's
-# callback can fire a second time with the same click, and must then change nothing more.
-
-
-def _set_playing(value: bool) -> None:
-    st.session_state["nn_playing"] = value
-    st.session_state.pop("nn_tick", None)
-
-
-def _on_step() -> None:
-    st.session_state["nn_playing"] = False
-    st.session_state["nn_step"] = True
-
-
-def _on_reset() -> None:
-    st.session_state["nn_playing"] = False
-    st.session_state.pop("nn_run", None)
-
-
-def _on_new_weights(seed: int) -> None:
-    st.session_state["nn_playing"] = False
-    st.session_state.pop("nn_run", None)
-    st.session_state["wseed"] = seed
-    st.session_state["nn_full_rerun"] = True  # the sidebar shows the seed: redraw it
-
-
-def _grid_output(exp: nm.Experiment, theta: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return exp.net.predict(theta, exp.grid[2])[0]
-
-
-def _map_values(exp: nm.Experiment, theta: np.ndarray) -> np.ndarray:
-    """What the decision map shows: the clipped regression curve (nx,), P(class 1) (ny, nx)
-    or normalised class probabilities (ny, nx, k)."""
-    xs, ys, _ = exp.grid
-    out = _grid_output(exp, theta)
-    if exp.is_regression:
-        # keep a wild curve (a diverging run) inside a readable band around the data
-        lo, hi = float(np.min(exp.y_train)), float(np.max(exp.y_train))
-        span = max(hi - lo, 1e-6)
-        return np.clip(np.nan_to_num(out[:, 0]), lo - 2 * span, hi + 2 * span)
-    probs = out.reshape(len(ys), len(xs), -1)
-    if exp.task == "binary":
-        probs = probs[..., 0] if probs.shape[2] == 1 else probs[..., 1]
-        return np.clip(probs, 0.0, 1.0)  # a linear (MSE) output is a score, not a probability
-    probs = np.clip(probs, 0.0, None)
-    return probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
-
-
-def _test_split(exp: nm.Experiment, column: int | None = None):
-    if exp.X_test is None:
-        return None, exp.y_test
-    return (exp.X_test if column is None else exp.X_test[:, column]), exp.y_test
-
-
-def _boundary(exp: nm.Experiment, theta: np.ndarray, height: int = 470):
-    """The interactive decision map (Plotly): shown while paused."""
-    xs, ys, _ = exp.grid
-    values = _map_values(exp, theta)
-    if exp.is_regression:
-        return nv.regression_figure(xs, values, exp.X_train[:, 0], exp.y_train,
-                                    *_test_split(exp, 0), height=height)
-    return nv.boundary_figure(xs, ys, values, exp.X_train, exp.y_train, *_test_split(exp),
-                              task=exp.task, height=height)
-
-
-def _boundary_png(exp: nm.Experiment, theta: np.ndarray) -> bytes:
-    """The same map as a picture: shown while playing (updates in place, never blank)."""
-    xs, ys, _ = exp.grid
-    values = _map_values(exp, theta)
-    width, height = LIVE_MAP_SIZE
-    if exp.is_regression:
-        return nv.regression_frame_png(xs, values, exp.X_train[:, 0], exp.y_train,
-                                       *_test_split(exp, 0), width=width, height=height)
-    return nv.boundary_frame_png(xs, ys, values, exp.X_train, exp.y_train, *_test_split(exp),
-                                 task=exp.task, width=width, height=height)
-
-
-def _data_uri(png: bytes) -> str:
-    """A picture inside the page itself. As a media file (st.image of bytes) each frame would
-    be a URL the browser fetches afterwards, and the next fragment run deletes the previous
-    file: a browser that fetches late gets a 404 and shows a broken image. (Bytes would also
-    be re-encoded as JPEG.)"""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _metric_text(value: float, percent: bool = False) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{100 * value:.0f}\u00a0%" if percent else f"{value:.4g}"  # no break before %
-
-
-def _status_text(exp: nm.Experiment, run: nm.Run, stop_at: int) -> str:
-    """Epoch counter and the latest metrics as one line (the test reads it)."""
-    h = run.history
-    parts = [t("network.status_epoch", epoch=run.epoch, n=stop_at),
-             t("network.status_loss", v=_metric_text(h["train_loss"][-1]))]
-    if not exp.is_regression:
-        parts.append(t("network.status_train_acc", v=_metric_text(h["train_acc"][-1], True)))
-        if exp.X_test is not None:
-            parts.append(t("network.status_test_acc",
-                           v=_metric_text(h["test_acc"][-1], True)))
-    elif exp.X_test is not None:
-        parts.append(t("network.status_test_loss", v=_metric_text(h["test_loss"][-1])))
-    return " · ".join(parts)
-
-
-def live_panel(exp: nm.Experiment, key: str, playing_at_start: bool) -> None:
-    """Buttons, counters, decision map and curves; "See inside" below. Reruns alone."""
-    state = st.session_state
-    if state.pop("nn_full_rerun", False) or state["nn_playing"] != playing_at_start:
-        st.rerun()  # the timer (run_every) or the sidebar must change: rerun the page
-    run = _current_run(exp, key)
-    stop_at = int(exp.config["ep"])
-    if state.pop("nn_step", False):
-        nm.advance(exp, run, 1)
-    elif state["nn_playing"]:
-        if run.diverged or run.epoch >= stop_at:
-            state["nn_playing"] = False
-            st.rerun()
-        # epochs owed at the chosen speed since the last redraw (fractions carry over), but
-        # never more than fit in the time budget: a slow redraw never means a long stall
-        now = time.perf_counter()
-        last = state.get("nn_tick")
-        elapsed = REDRAW_S if last is None else min(now - last, 1.0)
-        credit = state.get("nn_credit", 0.0) + float(state["nn_speed"]) * elapsed
-        due = int(credit)
-        state["nn_credit"] = credit - due
-        state["nn_tick"] = now
-        if due >= 1:
-            nm.advance_for(exp, run, TRAIN_BUDGET_S, max_epochs=due)
-
-    playing = state["nn_playing"]
-    cols = st.columns([1, 1, 1, 1.45, 3.2], vertical_alignment="center")
-    # two buttons with their own keys, not one that toggles: a click re-delivered after a
-    # rerun then reaches the same action again instead of its opposite
-    if playing:
-        cols[0].button(t("network.pause"), key="nn_pause", on_click=_set_playing,
-                       args=(False,), type="primary", width="stretch",
-                       icon=":material/pause:")
-    else:
-        cols[0].button(t("network.play"), key="nn_play", on_click=_set_playing, args=(True,),
-                       type="primary", width="stretch", icon=":material/play_arrow:",
-                       disabled=run.diverged or run.epoch >= stop_at)
-    cols[1].button(t("network.step"), key="nn_step_btn", on_click=_on_step, width="stretch",
-                   icon=":material/skip_next:", help=t("network.step_help"),
-                   disabled=run.diverged or run.epoch >= stop_at)
-    cols[2].button(t("network.reset"), key="nn_reset", on_click=_on_reset, width="stretch",
-                   icon=":material/restart_alt:", help=t("network.reset_help"))
-    cols[3].button(t("network.new_weights"), key="nn_new", on_click=_on_new_weights,
-                   args=((run.weight_seed + 1) % 10_000,), width="stretch",
-                   icon=":material/casino:", help=t("network.new_help"))
-    with cols[4].container(key="nn_status"):
-        st.markdown(_status_text(exp, run, stop_at))
-
-    _status_messages(exp, run, stop_at)
-
-    left, right = st.columns([1, 1.15], gap="medium")
-    history = nm.history_arrays(run, exp.is_regression)
-    if playing:
-        # Pictures while playing: Streamlit gives a Plotly chart a new element ID whenever its
-        # figure changes, so each redraw would remount it and plotly.js would draw it from
-        # scratch (blank in between); an image's <img> stays and swaps its picture in place.
-        with left.container(key="nn_live_map"):
-            st.image(_data_uri(_boundary_png(exp, run.theta)), width="stretch")
-        with right.container(key="nn_live_curves"):
-            width, height = LIVE_CURVES_SIZE
-            st.image(_data_uri(nv.curves_frame_png(history, width=width, height=height)),
-                     width="stretch")
-    else:
-        left.plotly_chart(_boundary(exp, run.theta, height=LIVE_HEIGHT), key="nn_boundary",
-                          width="stretch", config={"displayModeBar": False})
-        right.plotly_chart(nv.curves_figure(history, height=LIVE_HEIGHT), key="nn_curves",
-                           width="stretch", config={"displayModeBar": False})
-
-    # only the open tab is drawn: a redraw while playing stays cheap
+def tabs(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
+    """The tabs under the live charts (drawn by the live fragment, so "See inside" changes
+    while training plays). Only the open tab is drawn: a tick stays cheap."""
     inside, formulas, download = st.tabs(
         [t("network.tab_inside"), t("network.tab_formulas"), t("network.tab_download")],
         key="nn_tab", on_change="rerun")
     if inside.open:
         with inside:
-            see_inside(exp, run, playing)
+            live.see_inside(exp, run, playing)
     if formulas.open:
         with formulas:
             if playing:
@@ -447,76 +255,6 @@ def live_panel(exp: nm.Experiment, key: str, playing_at_start: bool) -> None:
     if download.open:
         with download:
             download_panel(exp, run)
-
-
-def _status_messages(exp: nm.Experiment, run: nm.Run, stop_at: int) -> None:
-    if run.diverged:
-        st.error(t("network.diverged", epoch=run.diverged_at), icon=":material/warning:")
-        return
-    cfg = exp.config
-    acc = run.history["train_acc"][-1]
-    if (cfg["hl"] == 0 and cfg["ds"] in NONLINEAR and run.epoch >= 20
-            and not exp.is_regression and acc < 1.0):
-        st.warning(t("network.perceptron_fails"), icon=":material/block:")
-    if run.epoch >= stop_at:
-        st.success(t("network.stopped", n=stop_at), icon=":material/flag:")
-
-
-# --------------------------------------------------------------------------- see inside
-
-
-def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
-    net = exp.net
-    weights = [(W[0], b[0]) for W, b in net.unpack(run.theta)]
-    names = [t("network.layer_name", n=i + 1) for i in range(net.n_layers)]
-    a, b = st.columns(2, gap="medium")
-    with a:
-        st.markdown(f"**{t('network.diagram_title')}**")
-        st.plotly_chart(nv.network_diagram(net.sizes, weights, height=380), key="nn_diagram",
-                        width="stretch", config={"displayModeBar": False})
-        st.caption(t("network.diagram_caption"))
-    with b:
-        st.markdown(f"**{t('network.grad_norm_title')}**")
-        if run.grad_norms:
-            norms = np.asarray(run.grad_norms)
-            epochs = np.arange(1, len(norms) + 1)
-            if playing:  # a picture, as the map and the curves (no remount per redraw)
-                with st.container(key="nn_live_gradnorm"):
-                    st.image(_data_uri(nv.grad_norm_frame_png(epochs, norms, names, width=420,
-                                                              height=380)), width="stretch")
-            else:
-                st.plotly_chart(nv.layer_grad_norm_figure(epochs, norms, names, height=380),
-                                key="nn_gradnorm", width="stretch",
-                                config={"displayModeBar": False})
-            _vanishing_note(norms[-1])
-        else:
-            st.info(t("network.grad_norm_empty"))
-    if net.n_hidden == 0:
-        st.caption(t("network.no_hidden_maps"))
-    elif exp.is_regression:
-        pass
-    elif playing:
-        st.caption(t("network.pause_for_maps"))
-    else:
-        xs, ys, points = exp.grid
-        with np.errstate(all="ignore"):
-            _, hidden = net.forward(run.theta, points)
-        maps = [h[0].reshape(len(ys), len(xs), -1) for h in hidden]
-        st.markdown(f"**{t('network.maps_title')}**")
-        st.plotly_chart(nv.neuron_maps(xs, ys, maps, max_columns=6), key="nn_maps",
-                        width="stretch",
-                        config={"displayModeBar": False})
-    if net.n_hidden and not playing:
-        with st.expander(t("network.activation_title", name=rt.activation_title(net.activation))):
-            st.plotly_chart(nv.activation_figure(net.activation, height=320), key="nn_act",
-                            width="stretch", config={"displayModeBar": False})
-
-
-def _vanishing_note(last_norms: np.ndarray) -> None:
-    if len(last_norms) >= 3 and last_norms[-1] > 0:
-        ratio = last_norms[0] / last_norms[-1]
-        if ratio < 1e-2:
-            st.warning(t("network.vanishing", ratio=f"{ratio:.1e}"))
 
 
 def formulas_panel(exp: nm.Experiment, run: nm.Run) -> None:
@@ -544,12 +282,12 @@ def download_panel(exp: nm.Experiment, run: nm.Run) -> None:
                                                      np.asarray(run.grad_norms)])[
                                                          :len(history["epoch"])])
     a, b = st.columns(2)
-    a.download_button(t("network.download_weights"), data=nv.weights_json(exp.net, run.theta[0],
-                                                                           cfg),
+    a.download_button(t("network.download_weights"),
+                      data=network_export.weights_json(exp.net, run.theta[0], cfg),
                       file_name="network_weights.json", mime="application/json",
                       key="nn_dl_weights", on_click="ignore", icon=":material/download:",
                       width="stretch")
-    b.download_button(t("network.download_history"), data=nv.history_csv(history),
+    b.download_button(t("network.download_history"), data=network_export.history_csv(history),
                       file_name="loss_history.csv", mime="text/csv", key="nn_dl_history",
                       on_click="ignore", icon=":material/download:", width="stretch")
     st.caption(t("network.link_note"))
@@ -576,7 +314,7 @@ def compare_panel(exp: nm.Experiment, key: str) -> None:
         st.caption(t("network.work_cap", n=cap))
     if st.button(t("network.compare_run"), key="nn_cmp_go", icon=":material/compare_arrows:",
                  disabled=len(chosen) < 2):
-        run = _current_run(exp, key)
+        run = live.current_run(exp, key)
         hypers = {}
         for opt in chosen:
             hypers[opt] = {spec.name: st.session_state.get(nm.hyper_session_key(opt, spec.name),
@@ -591,10 +329,10 @@ def compare_panel(exp: nm.Experiment, key: str) -> None:
             st.caption(t("network.compare_need_two"))
         return
     _, keys, hypers, result = stored
-    colors = {optimizers.OPTIMIZERS[k].title: nv.OPTIMIZER_COLORS.get(k, "#444") for k in keys}
+    colors = {optimizers.OPTIMIZERS[k].title: OPTIMIZER_COLORS[k] for k in keys}
     st.caption(", ".join(f"{rt.optimizer_title(k)}: lr = {hypers[k].get('lr', 0):g}"
                          for k in keys))
-    st.plotly_chart(nv.compare_loss_figure(result.epochs, result.losses, colors,
+    st.plotly_chart(network_curves.compare_loss_figure(result.epochs, result.losses, colors,
                                            result.diverged_at, height=380),
                     key="nn_cmp_loss", width="stretch", config={"displayModeBar": False})
     if not exp.is_regression:
@@ -607,8 +345,8 @@ def compare_panel(exp: nm.Experiment, key: str) -> None:
             if exp.task == "binary":
                 grid = grid[..., 0] if grid.shape[2] == 1 else grid[..., 1]
             probs[name] = np.clip(grid, 0.0, 1.0)
-        st.plotly_chart(nv.boundary_small_multiples(xs, ys, probs, exp.X_train, exp.y_train,
-                                                    columns=min(4, len(probs))),
+        st.plotly_chart(network_map.boundary_small_multiples(
+            xs, ys, probs, exp.X_train, exp.y_train, columns=min(4, len(probs))),
                         key="nn_cmp_maps", width="stretch", config={"displayModeBar": False})
 
 
@@ -635,7 +373,7 @@ def seed_panel(exp: nm.Experiment, key: str) -> None:
             progress=lambda f: bar.progress(min(max(f, 0.0), 1.0),
                                             text=t("network.seeds_running", n=n_nets)))
         bar.empty()
-        summary = nv.seed_statistics_summary(epochs)
+        summary = network_stats.seed_statistics_summary(epochs)
         label = _config_label(exp)
         st.session_state["nn_seeds"] = (key, epochs, max_ep)
         table = st.session_state.setdefault("nn_seed_table", [])
@@ -650,7 +388,7 @@ def seed_panel(exp: nm.Experiment, key: str) -> None:
     stored = st.session_state.get("nn_seeds")
     if stored is not None and stored[0] == key:
         _, epochs, max_ep_done = stored
-        st.plotly_chart(nv.seed_statistics_figure(epochs, max_ep_done, height=380),
+        st.plotly_chart(network_stats.seed_statistics_figure(epochs, max_ep_done, height=380),
                         key="nn_seed_fig", width="stretch", config={"displayModeBar": False})
     if st.session_state.get("nn_seed_table"):
         st.markdown(f"**{t('network.seeds_table')}**")
@@ -699,8 +437,8 @@ def main() -> None:
         "" if uploaded is None else str(hash(uploaded[0].tobytes())))
 
     playing = bool(st.session_state["nn_playing"])
-    panel = st.fragment(live_panel, run_every=REDRAW_S if playing else None)
-    panel(exp, key, playing)
+    panel = st.fragment(live.live_panel, run_every=live.TICK_S if playing else None)
+    panel(exp, key, playing, tabs)
 
     st.divider()
     compare_tab, seeds_tab = st.tabs([t("network.tab_compare"), t("network.tab_seeds")])

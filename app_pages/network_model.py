@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -460,6 +461,10 @@ class Run:
     diverged_at: int = -1
     epochs_per_chunk: int = 10
     last_grads: np.ndarray | None = None
+    # (epoch, theta) after each epoch trained by the last advance(): the live view shows
+    # snapshots of it one after another
+    chunk: list = field(default_factory=list)
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # tells runs apart
 
 
 def _evaluate(exp: Experiment, theta: np.ndarray) -> dict[str, float]:
@@ -496,6 +501,7 @@ def advance(exp: Experiment, run: Run, epochs: int) -> Run:
     loss diverges), recording loss/accuracy after every epoch. Mutates and returns run."""
     cfg = exp.config
     epochs = max(0, min(int(epochs), int(cfg["ep"]) - run.epoch))
+    run.chunk = []
     if epochs == 0 or run.diverged:
         return run
     rows: list[tuple[int, dict]] = []
@@ -527,6 +533,8 @@ def advance(exp: Experiment, run: Run, epochs: int) -> Run:
         run.theta = result.theta
     for epoch, row in rows:
         _append(run.history, epoch, row)
+    run.chunk = [(epoch, theta) for (epoch, _), theta in zip(rows, good_thetas[1:],
+                                                             strict=False)]
     run.grad_norms.extend(np.nan_to_num(result.grad_norms[:done, 0, :], nan=0.0,
                                         posinf=0.0))
     run.opt_state = result.opt_state

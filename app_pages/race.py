@@ -1,21 +1,24 @@
 """Optimizer race: optimizers descend a loss surface side by side, animated in the browser.
 
-Thin page: widgets (app_pages/race_controls.py, URL layer race_state.py) -> engine
-(descent.run, cached) -> viz.race figures -> st.*.  The animation is Plotly frames, so
-Play, Pause, the frame slider and the speed buttons never call the server.
+Thin page. The sidebar sets up the race (app_pages/race_controls.py; a change reruns the
+page). Everything in the main area is one fragment, so a learning rate, an optimizer or
+the start reruns only it: widgets -> engine (cached, app_pages/race_compute.py) -> arrays
+-> the canvas (app_pages/canvas.py), which keeps the map and the curves alive in the
+browser. Play, Pause, the step slider, the speeds and the learning-rate scrub run there
+without the server.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages import canvas
+from app_pages import race_compute as rcomp
 from app_pages import race_controls as rc
 from app_pages import race_state as rs
 from app_pages import registry_texts as rt
@@ -23,57 +26,10 @@ from engine import optimizers
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
 from texts import current_language, t
-from viz import race as vr
+from viz import race_canvas, race_explain, race_export, race_figure, race_map
+from viz.style import PLOTLY_CONFIG, fonts
 
 ss = st.session_state
-
-
-# ----------------------------------------------------------------------------- cached work
-
-
-def _core(exp: rs.Experiment) -> rs.Experiment:
-    """The part of the experiment that changes the numbers (not the scenario label)."""
-    return replace(exp, scenario="")
-
-
-# The cached computations live in race_controls (a module, imported once): decorating a
-# function with st.cache_data inside the page would rebuild its cache key from the source on
-# every rerun.
-run_race = rc.run_race
-surface_grid = rc.surface_grid
-race_figure_dict = rc.race_figure_dict
-curve_dicts = rc.curve_dicts
-
-
-class PrebuiltFigure(go.Figure):
-    """A figure whose ``to_dict`` is a cached dict: st.plotly_chart skips re-validating it."""
-
-    def __init__(self, figure_dict: dict):
-        # no go.Figure.__init__: it builds a default template (~5 ms a chart) that
-        # st.plotly_chart never reads; it calls only to_dict
-        object.__setattr__(self, "_prebuilt", figure_dict)
-
-    def to_dict(self) -> dict:
-        return self._prebuilt
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def step_figure_dict(exp: rs.Experiment, names: tuple, b: int, k: int, lang: str) -> dict:
-    """The zoomed step map (``lang`` keys the cache: its labels are in that language)."""
-    result = run_race(exp, "full")
-    key = exp.optimizer_keys[b]
-    numbers = vr.step_numbers(result, k, b, 0, key, hyper=exp.hyper(key))
-    return step_figure(exp, rc.surface_of(exp), result, b, key, numbers).to_dict()
-
-
-def build_race_figure(exp: rs.Experiment, names: tuple, show_3d: bool) -> go.Figure:
-    """The race map as a go.Figure (the HTML download): the same dict the page shows."""
-    return go.Figure(race_figure_dict(exp, names, show_3d, current_language()))
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
 SHORT_NAMES = {"gd": "GD", "nag": "NAG"}  # the long titles would not fit one legend line
 
 
@@ -81,30 +37,12 @@ def names_of(exp: rs.Experiment) -> tuple[str, ...]:
     return tuple(SHORT_NAMES.get(k) or rt.optimizer_title(k) for k in exp.optimizer_keys)
 
 
-def handle_map_click(exp_domain) -> None:
-    """A click on the map (the invisible grid, or any point) moves the start there."""
-    event = ss.get("map")
-    points = []
-    try:
-        points = list(event["selection"]["points"]) if event else []
-    except (KeyError, TypeError):
-        points = []
-    if not points:
-        return
-    point = points[-1]
-    stamp = (point.get("x"), point.get("y"), point.get("curve_number"))
-    if stamp == ss.get("race_last_click"):
-        return
-    ss["race_last_click"] = stamp
-    x, y = point.get("x"), point.get("y")
-    if isinstance(x, int | float) and isinstance(y, int | float):
-        rc.apply_click(ss, float(x), float(y), exp_domain)
-
-
-def sync_url(exp: rs.Experiment) -> None:
+def sync_url(exp: rs.Experiment, present: bool) -> None:
     current = st.query_params.to_dict()
-    wanted = {k: v for k, v in current.items() if k in rs.FOREIGN}
+    wanted = {k: v for k, v in current.items() if k in rs.FOREIGN and k != "present"}
     wanted.update(rs.to_query(exp))
+    if present:
+        wanted["present"] = "1"
     if wanted != current:
         st.query_params.from_dict(wanted)
 
@@ -112,6 +50,66 @@ def sync_url(exp: rs.Experiment) -> None:
 def suggest_lr(exp: rs.Experiment, key: str) -> str:
     lr = exp.hyper(key).get("lr", 0.0)
     return f"{lr / 4:.2g}"
+
+
+# ----------------------------------------------------------------------------- canvas
+
+
+def on_lr(value) -> None:
+    if isinstance(value, dict):
+        rc.apply_lr(ss, str(value.get("key")), float(value.get("value", np.nan)))
+
+
+def on_click(value) -> None:
+    if isinstance(value, dict) and "race_exp" in ss:
+        x, y = value.get("x"), value.get("y")
+        if isinstance(x, int | float) and isinstance(y, int | float):
+            rc.apply_click(ss, float(x), float(y), rcomp.domain_of(ss["race_exp"]))
+
+
+def race_map_canvas(shown: rs.Experiment, result, names, present: bool) -> None:
+    """The map, its playback bar and the learning-rate sliders: one canvas."""
+    core = rcomp.core(shown)
+    surface = rcomp.surface_of(shown)
+    show_3d = bool(ss.get("v3d", False))
+    keys = shown.optimizer_keys
+    grids = {k: rcomp.lr_grid(k) for k in keys}
+    lrs = [shown.hyper(k)["lr"] for k in keys]
+    view = race_map.view_ranges(surface)
+    runs = race_canvas.run_data(result, keys, names, rcomp.styles_of(shown), lrs, grids, view)
+    for run, key in zip(runs, keys, strict=True):
+        run["sweep"] = rcomp.sweep_asset(rcomp.sweep_setting(core, key))
+    surface_asset = rcomp.surface_asset(shown.surface, shown.formula, shown.domain, show_3d,
+                                        current_language())
+    start_f = float(np.nan_to_num(surface.f(np.asarray(shown.start, dtype=float))))
+    f = fonts(present)
+    payload = {
+        "view": "race",
+        "sig": repr(core) + str(show_3d),
+        "surface_id": surface_asset.id,
+        "surface": surface_asset,
+        "start": {"x": shown.start[0], "y": shown.start[1], "f": start_f,
+                  "hover": t("race_viz.start_hover",
+                             point=f"({shown.start[0]:.3g}, {shown.start[1]:.3g})")},
+        "steps": shown.steps,
+        "runs": runs,
+        "present": present,
+        "fonts": {"tick": f.tick, "label": f.label, "legend": f.legend},
+        "text": race_canvas.texts(),
+    }
+    canvas.mount("race_map", payload, events={"lr": on_lr, "click": on_click})
+
+
+def curves_canvas(key: str, figure: dict, scrub: str | None, present: bool) -> None:
+    """A curve chart that follows the map: a cursor at the played step and, for the loss,
+    the path being previewed on a learning-rate slider."""
+    payload = {"view": "plot", "figure": figure, "height": 380 if present else 330,
+               "race": {"scrub": scrub,
+                        "f_star": figure["layout"].get("meta", {}).get("f_star")}}
+    canvas.mount(key, payload)
+
+
+# ----------------------------------------------------------------------------- panels
 
 
 def explain_step(exp, surface, result) -> None:
@@ -131,17 +129,18 @@ def explain_step(exp, surface, result) -> None:
     k = c2.slider(t("race.explain_step"), min_value=0, max_value=max(last, 1), key="ex_k",
                   disabled=last < 1)
     k = min(k, last)
-    numbers = vr.step_numbers(result, k, b, 0, key, hyper=exp.hyper(key))
+    numbers = race_explain.step_numbers(result, k, b, 0, key, hyper=exp.hyper(key))
     # the rule and its numbers use the full width: the substituted lines are long
     st.markdown(t("race.explain_rule", title=rt.optimizer_title(key)))
     st.latex(spec.latex)
     st.markdown(t("race.explain_numbers", k=k))
-    st.latex(vr.latex_with_numbers(spec, numbers))
+    st.latex(race_explain.latex_with_numbers(spec, numbers))
     c1, c2 = st.columns([1, 1], gap="medium")
     with c1:
-        st.plotly_chart(PrebuiltFigure(step_figure_dict(_core(exp), names_of(exp), b, k,
-                                                         current_language())),
-                        key="ex_map", config=vr.PLOTLY_CONFIG)
+        style = rcomp.styles_of(exp)[b]
+        st.plotly_chart(race_explain.step_figure(surface, result, b, names_of(exp)[b], style,
+                                                 numbers, exp.hyper(key), exp.start),
+                        key="ex_map", config=PLOTLY_CONFIG)
     with c2:
         rows = {
             t("race.q_point"): numbers["theta"],
@@ -163,62 +162,6 @@ def explain_step(exp, surface, result) -> None:
                 st.markdown(t("race.notes_diff") + " " + spec.notes_diff)
 
 
-def step_figure(exp, surface, result, b, key, numbers):
-    """The map zoomed on step k with −γ·g, the momentum part / look-ahead and the real step.
-
-    Only the explained run is drawn, on a contour sampled over the zoomed window (so the
-    contour lines, perpendicular to the gradient, are visible at any zoom).
-    """
-    p = np.asarray(numbers["theta"])
-    g = np.asarray(numbers["grad"])
-    lr = exp.hyper(key)["lr"] * numbers.get("lr_multiplier", 1.0)
-    step = np.asarray(numbers["step"])
-    momentum = lookahead = None
-    if key in ("momentum", "nag"):
-        momentum = -lr * exp.hyper(key)["momentum"] * np.asarray(numbers["before"]["buf"])
-        if key == "nag":
-            lookahead = np.asarray(numbers["lookahead"])
-    pieces = [lr * g, step] + ([momentum] if momentum is not None else [])
-    if lookahead is not None:
-        pieces.append(lookahead - p)
-    extent = float(np.max(np.abs(np.asarray(pieces))))
-    (xmin, xmax), (ymin, ymax) = surface.domain
-    half = min(max(extent * 1.5, 1e-6), 0.5 * max(xmax - xmin, ymax - ymin))
-    xs = np.linspace(p[0] - half, p[0] + half, 61)
-    ys = np.linspace(p[1] - half, p[1] + half, 61)
-    gx, gy = np.meshgrid(xs, ys)
-    with np.errstate(all="ignore"):
-        z = np.asarray(surface.f(np.stack([gx, gy], axis=-1)), dtype=np.float64)
-    z = np.where(np.isfinite(z), z, np.nanmax(np.where(np.isfinite(z), z, -np.inf)))
-    one = SimpleNamespace(path=result.path[:, b:b + 1], loss=result.loss[:, b:b + 1],
-                          diverged=result.diverged[b:b + 1],
-                          diverged_at=result.diverged_at[b:b + 1])
-    fig = vr.race_figure(surface, (xs, ys, z), one, [names_of(exp)[b]],
-                         [vr.OPTIMIZER_COLORS[key]], start=exp.start, max_frames=2,
-                         click_grid_n=2, symbols=[vr.OPTIMIZER_SYMBOLS[key]])
-    fig.frames = ()
-    fig.layout.updatemenus = ()
-    fig.layout.sliders = ()
-    idx = vr.race_trace_indices(1)
-    for i in [*idx["critical"], idx["start"]]:
-        fig.data[i].showlegend = False
-    fig.update_layout(height=430, margin=dict(l=60, r=10, t=40, b=50),
-                      legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom"))
-    fig.update_xaxes(range=[p[0] - half, p[0] + half])
-    fig.update_yaxes(range=[p[1] - half, p[1] + half])
-    vr.add_step_arrows(fig, p, g, momentum=momentum, lookahead=lookahead, step=step, scale=lr)
-    # labels of arrows that end at the same point (GD: −γ·g is the step) must not overlap
-    seen: list[tuple[float, float]] = []
-    for ann in fig.layout.annotations:
-        if ann.text:
-            here = (ann.x, ann.y)
-            if any(math.hypot(here[0] - a, here[1] - c) < 0.08 * half for a, c in seen):
-                ann.yshift = -14 - 18 * sum(
-                    math.hypot(here[0] - a, here[1] - c) < 0.08 * half for a, c in seen)
-            seen.append(here)
-    return fig
-
-
 def about(exp, surface) -> None:
     if exp.surface in SURFACES:
         title, story = rt.surface_title(exp.surface), rt.surface_story(exp.surface)
@@ -231,6 +174,142 @@ def about(exp, surface) -> None:
     st.markdown(t("race.about_reading"))
 
 
+def page_style(present: bool) -> None:
+    # a projector has 720 px: little empty space above the title, so the map and Play fit
+    css = "[data-testid='stMainBlockContainer']{padding:2rem 1.5rem 2rem 1.5rem}"
+    if present:  # the controls step aside; what stays is large enough for the back row
+        css += ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
+                "[data-testid='stExpandSidebarButton']{display:none}"
+                "[data-testid='stMainBlockContainer']{padding:1.2rem 1.5rem;max-width:100%}"
+                "[data-testid='stMain'] h4{font-size:2rem}"
+                "[data-testid='stMain'] [data-baseweb='tab'] p,"
+                "[data-testid='stMain'] [data-testid='stAlertContainer'] p{font-size:1.3rem}")
+    st.html(f"<style>{css}</style>")
+
+
+def header() -> None:
+    """Title, the optimizers in the race, and Present: one row, so the map starts high."""
+    title, picker, toggle = st.columns([1.15, 3.6, 0.95], vertical_alignment="center")
+    title.markdown(f"#### {t('race.title')}")
+    with picker:
+        rc.optimizer_picker()
+    toggle.toggle(t("race.present"), key="present", help=t("race.present_help"))
+
+
+# ----------------------------------------------------------------------------- the fragment
+
+
+@st.fragment
+def race_panel() -> None:
+    rc.fill_missing(ss, ss["race_exp"])
+    exp = rc.experiment_from_widgets(ss)
+    ss["race_exp"] = exp
+    present = bool(ss.get("present", False))
+    sync_url(exp, present)
+    page_style(present)
+    header()
+    if ss.get("race_notes") and exp == ss.get("race_loaded"):
+        st.warning(t("common.bad_url", names=", ".join(ss["race_notes"])),
+                   icon=":material/link_off:")
+
+    formula_error = ss.get("race_formula_error")
+    shown = exp
+    if formula_error:  # a typed formula that cannot be used: the last surface that worked
+        shown = ss.get("race_last_ok") or rs.default_experiment()
+        shown = replace(shown, optimizers=exp.optimizers, steps=exp.steps, noise=exp.noise,
+                        seed=exp.seed, schedule=exp.schedule, scenario="")
+        st.error(t("race.formula_fallback"), icon=":material/error:")
+    elif exp.optimizers:
+        ss["race_last_ok"] = exp
+    surface = rcomp.surface_of(shown)
+    if not np.isfinite(surface.f(np.asarray(shown.start, dtype=float))):
+        st.error(t("race.start_undefined"), icon=":material/error:")
+
+    if not shown.optimizers:
+        st.info(t("race.no_optimizer"))
+        return
+    left, right = st.columns([3, 2] if present else [5, 3], gap="small")
+    core = rcomp.core(shown)
+    result = rcomp.run_race(core)
+    names = names_of(shown)
+    with left:
+        race_map_canvas(shown, result, names, present)
+        if not present:
+            rc.start_controls()
+
+    with right:
+        if shown.scenario in SCENARIOS:
+            st.info(f"**{rt.scenario_title(shown.scenario)}** — "
+                    f"{rt.scenario_watch(shown.scenario)}", icon=":material/visibility:")
+        for b in np.flatnonzero(result.diverged):
+            key = shown.optimizer_keys[b]
+            st.warning(t("race.diverged_note", name=names[b], step=int(result.diverged_at[b]),
+                         lr=suggest_lr(shown, key)), icon=":material/close:")
+        # lazy tabs: only the open one is computed and drawn (a change redraws less)
+        tab_loss, tab_grad, tab_table, tab_settings = st.tabs(
+            [t("race.tab_loss"), t("race.tab_grad"), t("race.tab_table"),
+             t("race.tab_settings")], key="tab", on_change="rerun")
+        if tab_loss.open or tab_grad.open:
+            loss_dict, grad_dict = rcomp.curve_dicts(core, names, present, current_language())
+        if tab_loss.open:
+            with tab_loss:
+                curves_canvas("race_loss", loss_dict, "loss", present)
+        if tab_grad.open:
+            with tab_grad:
+                curves_canvas("race_grad", grad_dict, None, present)
+        if tab_table.open:
+            with tab_table:
+                tol = st.select_slider(t("race.tolerance"),
+                                       options=[1e-6, 1e-4, 1e-3, 1e-2, 1e-1], value=1e-3,
+                                       key="tol", format_func=lambda v: f"{v:g}")
+                st.dataframe(race_export.summary_frame(surface, result, list(names), tol=tol),
+                             hide_index=True, width="stretch")
+        if tab_settings.open:
+            with tab_settings:
+                st.caption(t("race.settings_intro"))
+                rc.optimizer_settings()
+        if not present:
+            d1, d2 = st.columns(2)
+            d1.download_button(t("race.download_csv"),
+                               data=lambda: race_export.runs_csv(result, list(names)),
+                               file_name="descent_lab_race.csv", mime="text/csv",
+                               on_click="ignore", icon=":material/download:", width="stretch",
+                               key="dl_csv")
+            d2.download_button(t("race.download_html"),
+                               data=lambda: race_export.standalone_html(
+                                   standalone_figure(core, names)),
+                               file_name="descent_lab_race.html", mime="text/html",
+                               on_click="ignore", icon=":material/download:", width="stretch",
+                               key="dl_html")
+            st.caption(t("race.share_hint"))
+
+    if present:
+        return
+    # lazy: the contents run only while open, and the open state survives reruns (key)
+    explain_box = st.expander(t("race.explain"), icon=":material/school:", key="ex_open",
+                              on_change="rerun")
+    if explain_box.open:
+        with explain_box:
+            # the optimizer states are recorded only for this panel (record="full")
+            explain_step(shown, surface, rcomp.run_race(core, "full"))
+    about_box = st.expander(t("race.about"), icon=":material/menu_book:", key="about_open",
+                            on_change="rerun")
+    if about_box.open:
+        with about_box:
+            about(shown, surface)
+
+
+def standalone_figure(exp: rs.Experiment, names) -> go.Figure:
+    """The race with Plotly frames: a page that works alone, offline (the HTML download)."""
+    surface = rcomp.surface_of(exp)
+    styles = rcomp.styles_of(exp)
+    return race_figure.race_figure(
+        surface, rcomp.surface_grid(exp.surface, exp.formula, exp.domain),
+        rcomp.run_race(exp), list(names), [s.color for s in styles], start=exp.start,
+        symbols=[s.symbol for s in styles], max_frames=100,
+        title=rt.surface_title(exp.surface) if exp.surface in SURFACES else exp.formula)
+
+
 # ----------------------------------------------------------------------------- page
 
 if "race_exp" not in ss:
@@ -238,102 +317,9 @@ if "race_exp" not in ss:
     rc.load(ss, loaded)
     ss["race_exp"] = ss["race_loaded"] = loaded
     ss["race_notes"] = url_notes
+    ss["present"] = st.query_params.get("present") == "1"
 else:
     rc.fill_missing(ss, ss["race_exp"])
 
-handle_map_click(rc.domain_of(ss["race_exp"]))
-formula_error = rc.sidebar(ss)
-exp = rc.experiment_from_widgets(ss)
-ss["race_exp"] = exp
-sync_url(exp)
-
-# a projector has 720 px: less empty space above the title, so the map and Play fit
-st.html("<style>[data-testid='stMainBlockContainer']{padding:2.6rem 1.5rem 2rem 1.5rem}</style>")
-st.markdown(f"#### {t('race.title')}")
-if ss.get("race_notes") and exp == ss.get("race_loaded"):
-    st.warning(t("common.bad_url", names=", ".join(ss["race_notes"])), icon=":material/link_off:")
-
-if not exp.optimizers:
-    st.info(t("race.no_optimizer"))
-    st.stop()
-
-# a typed formula that cannot be used: keep racing on the last surface that worked
-shown = exp
-if formula_error:
-    shown = ss.get("race_last_ok") or rs.default_experiment()
-    shown = replace(shown, optimizers=exp.optimizers, steps=exp.steps, noise=exp.noise,
-                    seed=exp.seed, schedule=exp.schedule, scenario="")
-    st.error(t("race.formula_fallback"), icon=":material/error:")
-surface = rc.surface_of(shown)
-core = _core(shown)
-grid = surface_grid(shown.surface, shown.formula, shown.domain)
-if not np.isfinite(surface.f(np.asarray(shown.start, dtype=float))):
-    st.error(t("race.start_undefined"), icon=":material/error:")
-if not formula_error:
-    ss["race_last_ok"] = exp
-
-result = run_race(core)
-names = names_of(shown)
-show_3d = bool(ss.get("v3d", False))
-colors = [vr.OPTIMIZER_COLORS[k] for k in shown.optimizer_keys]
-
-left, right = st.columns([5, 3], gap="small")
-with left:
-    race_fig = PrebuiltFigure(race_figure_dict(core, names, show_3d, current_language()))
-    if show_3d:
-        st.plotly_chart(race_fig, key="map3d", config=vr.PLOTLY_CONFIG)
-    else:
-        st.plotly_chart(race_fig, key="map", on_select="rerun", selection_mode="points",
-                        config=vr.PLOTLY_CONFIG)
-
-with right:
-    if shown.scenario in SCENARIOS:
-        st.info(f"**{rt.scenario_title(shown.scenario)}** — {rt.scenario_watch(shown.scenario)}",
-                icon=":material/visibility:")
-    for b in np.flatnonzero(result.diverged):
-        key = shown.optimizer_keys[b]
-        st.warning(t("race.diverged_note", name=names[b], step=int(result.diverged_at[b]),
-                     lr=suggest_lr(shown, key)), icon=":material/close:")
-    # lazy tabs: only the open one is computed and drawn (a slider change redraws less)
-    tab_loss, tab_grad, tab_table = st.tabs(
-        [t("race.tab_loss"), t("race.tab_grad"), t("race.tab_table")], key="tab",
-        on_change="rerun")
-    if tab_loss.open or tab_grad.open:
-        loss_dict, grad_dict = curve_dicts(core, names, current_language())
-    if tab_loss.open:
-        with tab_loss:
-            st.plotly_chart(PrebuiltFigure(loss_dict), key="loss", config=vr.PLOTLY_CONFIG)
-    if tab_grad.open:
-        with tab_grad:
-            st.plotly_chart(PrebuiltFigure(grad_dict), key="gradnorm", config=vr.PLOTLY_CONFIG)
-    if tab_table.open:
-        with tab_table:
-            tol = st.select_slider(t("race.tolerance"),
-                                   options=[1e-6, 1e-4, 1e-3, 1e-2, 1e-1], value=1e-3,
-                                   key="tol", format_func=lambda v: f"{v:g}")
-            st.dataframe(vr.summary_frame(surface, result, list(names), tol=tol),
-                         hide_index=True, width="stretch")
-    d1, d2 = st.columns(2)
-    d1.download_button(t("race.download_csv"), data=lambda: vr.runs_csv(result, list(names)),
-                       file_name="descent_lab_race.csv", mime="text/csv", on_click="ignore",
-                       icon=":material/download:", width="stretch", key="dl_csv")
-    d2.download_button(t("race.download_html"),
-                       data=lambda: vr.standalone_html(build_race_figure(core, names, False)),
-                       file_name="descent_lab_race.html", mime="text/html", on_click="ignore",
-                       icon=":material/download:", width="stretch", key="dl_html")
-    st.caption(t("race.share_hint"))
-
-# lazy: the contents run only while open, and the open state survives reruns (key)
-explain_box = st.expander(t("race.explain"), icon=":material/school:", key="ex_open",
-                          on_change="rerun")
-if explain_box.open:
-    with explain_box:
-        # the optimizer states are recorded only for this panel (record="full")
-        explain_step(shown, surface, run_race(core, "full"))
-
-about_box = st.expander(t("race.about"), icon=":material/menu_book:", key="about_open",
-                        on_change="rerun")
-if about_box.open:
-    with about_box:
-        about(shown, surface)
-
+ss["race_formula_error"] = rc.sidebar(ss)
+race_panel()

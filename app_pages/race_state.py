@@ -53,8 +53,9 @@ MAX_NOISE = 5.0
 MAX_SEED = 2**31 - 1
 MAX_FORMULA = 200
 DOMAIN_LIMIT = 1e4
-# query names owned by others (the app's language picker, Streamlit's embed options)
-FOREIGN = {"lang", "embed", "embed_options"}
+# query names owned by others (the app's language picker, the page's Present mode,
+# Streamlit's embed options)
+FOREIGN = {"lang", "present", "embed", "embed_options"}
 
 Pairs = tuple[tuple[str, float], ...]
 

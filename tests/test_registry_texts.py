@@ -110,7 +110,7 @@ def test_korean_race_page_shows_korean_registry_titles():
         [KOREAN[f"race.scenario_titles.{k}"] for k in SCENARIOS]
     assert at.sidebar.selectbox(key="surf").options[:len(SURFACES)] == \
         [KOREAN[f"registry.surfaces.{k}.title"] for k in SURFACES]
-    assert at.sidebar.multiselect(key="opts").options == \
+    assert at.multiselect(key="opts").options == \
         [KOREAN[f"registry.optimizers.{k}.title"] for k in optimizers.OPTIMIZERS]
     info = " ".join(str(e.value) for e in at.info)
     assert KOREAN["race.scenario_titles.saddle"] in info

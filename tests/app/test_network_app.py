@@ -3,15 +3,18 @@ under Streamlit's AppTest."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from canvas_payload import canvas_data, decode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from app_pages import network_explain as nx
+from app_pages import network_live as live
 from app_pages import network_model as nm
 from engine import datasets, mlp, optimizers
 
@@ -288,47 +291,67 @@ def test_network_widgets_change_the_drawn_network():
     at.slider(key="hl").set_value(2).run()
     at.slider(key="w").set_value(6).run()
     assert not at.exception
-    diagram = next(chart.proto.spec for chart in at.get("plotly_chart")
-                   if "hidden 2" in chart.proto.spec)
-    assert "hidden 3" not in diagram  # exactly two hidden layers drawn
+    diagram = json.dumps(canvas_data(at, "nn_diagram")["figure"])
+    assert "hidden 2" in diagram and "hidden 3" not in diagram  # two hidden layers drawn
     at.selectbox(key="opt").set_value("momentum").run()
     assert not at.exception
     assert at.slider(key="h_momentum_momentum").value == pytest.approx(0.9)
 
 
-def _live_pictures(at: AppTest) -> list:
-    return list(at.get("image"))
+def page_experiment(at: AppTest) -> nm.Experiment:
+    """The experiment the page's widgets describe, built here again (same config hash)."""
+    cfg = {f.key: at.session_state[f.key] for f in nm.base_fields()}
+    opt, sched = cfg["opt"], cfg["sched"]
+    cfg["hyper"] = {h.name: at.session_state[nm.hyper_session_key(opt, h.name)]
+                    for h in nm.optimizer_hypers(opt)}
+    cfg["sched_hyper"] = {h.name: at.session_state[nm.sched_session_key(sched, h.name)]
+                          for h in nm.schedule_hypers(sched)}
+    assert nm.config_hash(cfg) == at.session_state["nn_run"].key
+    return nm.build(cfg)
 
 
-def _chart_specs(at: AppTest) -> list[str]:
-    return [chart.proto.spec for chart in at.get("plotly_chart")]
-
-
-def _chart_keys(at: AppTest) -> set[str]:
-    return {chart.key for chart in at.get("plotly_chart")}
+def _map_values(payload: dict) -> np.ndarray:
+    """The heat map a decision-map payload ends on: the figure's, the restyle's or the
+    last frame's (trace 0 is the heat map; a regression's curve is the last trace)."""
+    if "figure" in payload:
+        data = payload["figure"]["data"]
+        return decode(data[0]["z"]) if "z" in data[0] else decode(data[-1]["y"])
+    update = payload["frames"]["steps"][-1] if "frames" in payload else payload["restyle"]
+    values = update["update"]["z" if "z" in update["update"] else "y"][0]
+    return decode(values)
 
 
 @pytest.mark.parametrize("ds", ["xor", "spiral", "sine"])
-def test_playing_shows_pictures_and_pause_brings_back_the_interactive_charts(ds):
+def test_live_training_sends_only_what_is_new(ds):
     at = page({"ds": ds})
-    assert not _live_pictures(at)
-    assert {"nn_boundary", "nn_curves"} <= _chart_keys(at)  # epoch 0: no gradient norms yet
-    assert any("Loss (log scale)" in spec for spec in _chart_specs(at))  # the Plotly curves
+    assert not at.exception
+    assert not at.get("image")  # no server-drawn pictures, ever
+    first_map, first_curves = canvas_data(at, "nn_map"), canvas_data(at, "nn_curves")
+    assert "figure" in first_map and "figure" in first_curves  # epoch 0: the whole figures
     at.button(key="nn_play").click().run()
-    assert not at.exception
-    assert at.session_state["nn_playing"]
-    # the map, the curves and the gradient norms (after the first epochs), each one PNG
-    # picture; no Plotly map, curves or gradient norms any more
-    pictures = _live_pictures(at)
-    assert len(pictures) == 3
-    # inside the page (no media file that a later run could delete before it is fetched)
-    assert all(img.proto.imgs[0].url.startswith("data:image/png;base64,") for img in pictures)
-    assert not {"nn_boundary", "nn_curves", "nn_gradnorm"} & _chart_keys(at)
-    assert not any("Loss (log scale)" in spec for spec in _chart_specs(at))
+    assert not at.exception and at.session_state["nn_playing"]
+    run = at.session_state["nn_run"]
+    assert run.epoch > 0
+    live_map, live_curves = canvas_data(at, "nn_map"), canvas_data(at, "nn_curves")
+    # the same document, updated: heat-map values (snapshots) and the new points only
+    assert "figure" not in live_map and live_map["doc"] == first_map["doc"]
+    exp = page_experiment(at)
+    expected = np.asarray(live.map_values(exp, run.theta), dtype=np.float32)
+    if exp.task == "binary":  # the heat map: P(class 1) on the grid (subsampled alike)
+        np.testing.assert_allclose(_map_values(live_map), expected, rtol=1e-5, atol=1e-6)
+    else:  # the fitted curve
+        np.testing.assert_allclose(_map_values(live_map), expected, rtol=1e-5, atol=1e-5)
+    series = live_curves.get("series") or {}
+    if series:  # the curves document of epoch 0 had one point; after that, appended points
+        assert all(f >= 1 for f in series["from"])
+        new = decode(series["x"][0])
+        assert new[-1] == run.epoch and new[0] == series["from"][0]
     at.button(key="nn_pause").click().run()
-    assert not at.exception
-    assert not _live_pictures(at)
-    assert {"nn_boundary", "nn_curves", "nn_gradnorm"} <= _chart_keys(at)
+    assert not at.exception and not at.session_state["nn_playing"]
+    epoch = at.session_state["nn_run"].epoch
+    at.run()
+    at.run()
+    assert at.session_state["nn_run"].epoch == epoch  # paused means paused
 
 
 def test_url_reproduces_configuration_and_reports_malformed_values():

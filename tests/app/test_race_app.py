@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from canvas_payload import canvas_data, decode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -16,27 +17,32 @@ from app_pages import race_state as rs
 from engine import optimizers
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
+from texts import t
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "race.py")
 
 
-def page(**query) -> AppTest:
+def page(settings: bool = True, **query) -> AppTest:
+    """The race page for a query; with ``settings`` its Settings tab is open (the
+    hyper-parameter widgets are drawn only there)."""
     at = AppTest.from_file(PAGE, default_timeout=120)
     for name, value in query.items():
         at.query_params[name.replace("__", ".")] = value
-    return at.run()
+    at.run()
+    if settings:
+        at.session_state["tab"] = t("race.tab_settings")
+        at.run()
+    return at
 
 
 def map_spec(at: AppTest) -> dict:
-    charts = [el for el in at.get("plotly_chart") if el.proto.id and "map" in el.proto.id]
-    return json.loads((charts or at.get("plotly_chart"))[0].proto.spec)
+    return canvas_data(at, "race_map")
 
 
 def path_traces(spec: dict) -> list[dict]:
-    """The path traces of the race map: a run's legend group ("r<b>"), a line and the
-    (step, f) customdata (the run's current-position marker has no customdata)."""
-    return [tr for tr in spec["data"] if str(tr.get("legendgroup", "")).startswith("r")
-            and "lines" in tr.get("mode", "") and "customdata" in tr]
+    """The runs of the race map payload, their arrays decoded (x, y, step, loss)."""
+    return [{**run, **{k: decode(run[k]).tolist() for k in ("x", "y", "step", "loss")}}
+            for run in spec["runs"]]
 
 
 def texts(elements) -> str:
@@ -55,7 +61,7 @@ def test_default_page_runs_and_shows_the_race():
     no_exception(at)
     spec = map_spec(at)
     assert len(path_traces(spec)) == len(rs.DEFAULT_OPTIMIZERS)
-    assert spec.get("frames"), "the race must be animated client-side (Plotly frames)"
+    assert spec["view"] == "race" and spec["steps"] == rs.default_experiment().steps
     assert at.multiselect(key="opts").value == list(rs.DEFAULT_OPTIMIZERS)
     # the URL holds the experiment
     assert at.query_params["s"] == rs.DEFAULT_SURFACE
@@ -220,7 +226,7 @@ def test_explain_this_step_shows_the_numbers():
 
 def test_random_start_moves_the_start_inside_the_domain():
     at = page(s="sphere")
-    at.sidebar.button[0].click().run()
+    at.button(key="random_start").click().run()
     no_exception(at)
     x, y = at.number_input(key="x0").value, at.number_input(key="y0").value
     (xmin, xmax), (ymin, ymax) = SURFACES["sphere"].domain
@@ -298,8 +304,10 @@ def test_3d_view_runs():
     at = page(sc="saddle")
     at.toggle(key="v3d").set_value(True).run()
     no_exception(at)
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert spec["data"][0]["type"] == "surface"
+    surface = map_spec(at)["surface"]["data"]["three_d"]
+    z = decode(surface["z"])
+    assert z.shape == (len(decode(surface["y"])), len(decode(surface["x"])))
+    assert np.isfinite(z).all()
 
 
 def test_noise_is_shared_and_reproducible():
@@ -313,15 +321,124 @@ def test_noise_is_shared_and_reproducible():
 
 
 def loss_spec(at: AppTest) -> dict:
-    charts = [el for el in at.get("plotly_chart") if el.proto.id and "loss" in el.proto.id]
-    return json.loads(charts[0].proto.spec)
+    return canvas_data(at, "race_loss")["figure"]
 
 
 @pytest.mark.parametrize(("scenario", "axis_type"), [("rosenbrock", "log"),
                                                      ("saddle", "linear")])
 def test_loss_axis_is_log_only_when_it_measures_something(scenario, axis_type):
     """A surface falling without bound has no f_min to measure from: linear axis, f itself."""
-    at = page(sc=scenario)
+    at = page(settings=False, sc=scenario)
     no_exception(at)
     layout = loss_spec(at)["layout"]
     assert layout["yaxis"].get("type", "linear") == axis_type
+
+
+# ----------------------------------------------------------------------------- the canvas
+
+
+def engine_race(exp: rs.Experiment):
+    """The race of ``exp`` computed here, independently of the page's caches."""
+    from engine import descent
+
+    surface = SURFACES[exp.surface]
+    runs = [descent.Run(optimizers.make(k, **dict(p)), exp.start, k) for k, p in exp.optimizers]
+    return descent.run(surface, runs, exp.steps, noise=exp.noise, seed=exp.seed,
+                       record="path")
+
+
+def test_canvas_paths_are_the_engines_iterates():
+    at = page(settings=False, s="rosenbrock", o="gd,adam", n="300")
+    no_exception(at)
+    exp, _ = rs.from_query({"s": "rosenbrock", "o": "gd,adam", "n": "300"})
+    result = engine_race(exp)
+    for b, run in enumerate(path_traces(map_spec(at))):
+        steps = np.asarray(run["step"])
+        assert steps[0] == 0 and steps[-1] == 300 and np.all(np.diff(steps) > 0)
+        np.testing.assert_allclose(run["x"], result.path[steps, b, 0], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(run["y"], result.path[steps, b, 1], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(run["loss"], result.loss[steps, b], rtol=1e-6, atol=1e-12)
+        # the slider shows the run's own learning rate where its path is the race's
+        assert run["lr_values"][run["lr_index"]] == pytest.approx(exp.hyper(run["key"])["lr"])
+        assert run["sweep_column"][run["lr_index"]] == -1
+
+
+def test_learning_rate_sweep_is_the_race_at_every_slider_value():
+    from app_pages import race_compute as rcomp
+
+    at = page(settings=False, sc="lr_too_large")
+    no_exception(at)
+    spec = map_spec(at)
+    exp = rs.from_scenario("lr_too_large")
+    gd = next(run for run in spec["runs"] if run["key"] == "gd")
+    sweep = gd["sweep"]["data"]
+    grid = rcomp.lr_grid("gd")
+    offsets = decode(sweep["offsets"])
+    assert len(offsets) == len(grid) + 1
+    diverged_at = decode(sweep["diverged_at"])
+    # GD on the bowl of curvature 20 is stable only for lr < 2/20: the sweep says so too
+    for j, lr in enumerate(grid):
+        assert (diverged_at[j] >= 0) == (lr > 0.1 + 1e-12), lr
+    # one column checked step by step against a separate engine run at that lr
+    j = grid.index(0.05)
+    one = dataclasses.replace(exp, optimizers=(("gd", (("lr", 0.05), ("weight_decay", 0.0))),))
+    result = engine_race(one)
+    a, z = offsets[j], offsets[j + 1]
+    steps = decode(sweep["step"])[a:z]
+    np.testing.assert_allclose(decode(sweep["x"])[a:z], result.path[steps, 0, 0], rtol=1e-6)
+    np.testing.assert_allclose(decode(sweep["y"])[a:z], result.path[steps, 0, 1], rtol=1e-6)
+
+
+def test_large_parts_reach_a_session_once():
+    at = page(settings=False, s="rosenbrock", o="gd,adam")
+    first = map_spec(at)
+    assert "data" in first["surface"]
+    assert all("data" in run["sweep"] for run in first["runs"])
+    at.session_state["tab"] = t("race.tab_settings")
+    at.run()
+    at.number_input(key="h.gd.lr").set_value(0.002).run()
+    no_exception(at)
+    again = map_spec(at)
+    # the surface and the sweeps do not depend on a learning rate: named, not sent again
+    assert "data" not in again["surface"] and again["surface"]["asset"] == (
+        first["surface"]["asset"])
+    assert all("data" not in run["sweep"] for run in again["runs"])
+    assert path_traces(again)[0]["x"] != path_traces(first)[0]["x"]
+    # another momentum for Adam is another sweep for Adam only
+    at.select_slider(key="h.adam.beta1").set_value(0.5).run()
+    runs = {run["key"]: run for run in map_spec(at)["runs"]}
+    assert "data" in runs["adam"]["sweep"] and "data" not in runs["gd"]["sweep"]
+
+
+def test_released_learning_rate_and_click_set_the_widgets():
+    from app_pages import race_controls as rc
+
+    ss = {}
+    rc.apply_lr(ss, "adam", 0.02)
+    assert ss["h.adam.lr"] == ss["hs.adam.lr"] == 0.02
+    rc.apply_lr(ss, "adam", 1e9)  # out of range: clamped to the slider's top
+    assert ss["h.adam.lr"] == optimizers.OPTIMIZERS["adam"].hyper_spec("lr").slider_max
+    rc.apply_lr(ss, "nonsense", 0.1)
+    assert "h.nonsense.lr" not in ss
+    rc.apply_click(ss, 9.0, -0.12345, ((-2.0, 2.0), (-1.0, 3.0)))
+    assert (ss["x0"], ss["y0"]) == (2.0, -0.123)
+
+
+def test_present_mode_comes_from_the_link_and_stays_in_it():
+    at = page(settings=False, present="1")
+    no_exception(at)
+    assert at.toggle(key="present").value is True
+    assert at.query_params["present"] == "1"
+    assert map_spec(at)["present"] is True
+    assert not at.get("download_button")  # the class sees the race, not the menus
+    at.toggle(key="present").set_value(False).run()
+    assert "present" not in at.query_params
+
+
+def test_reset_to_defaults():
+    at = page(settings=False, sc="saddle")
+    at.button(key="race_reset_defaults").click().run()
+    no_exception(at)
+    assert at.selectbox(key="surf").value == rs.DEFAULT_SURFACE
+    assert at.multiselect(key="opts").value == list(rs.DEFAULT_OPTIMIZERS)
+    assert at.query_params["s"] == rs.DEFAULT_SURFACE and "sc" not in at.query_params

@@ -1,0 +1,330 @@
+"""The Neural-network page's live panel: train while the charts change in place.
+
+One ``st.fragment`` reruns on its own timer while playing. Each tick trains the epochs owed
+at the chosen speed and sends only what is new to the canvases (app_pages/canvas.py): a
+few snapshots of the decision map (its heat-map values, float32) that the browser shows one
+after another until the next tick, the new loss and accuracy points, the new per-layer
+gradient norms. The plots stay the same DOM nodes: no blank frame, hover and zoom keep
+working while it trains. A tick every :data:`TICK_S` seconds with
+:data:`FRAMES_PER_TICK` snapshots gives ≥ 10 redraws a second in the browser at a server
+cost of one fragment run per tick.
+
+Pause means pause: the Pause click stops training in the run it causes (callbacks run
+before the fragment), a tick that arrives after it trains nothing, and the pictures show
+the epoch the counter shows.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from app_pages import canvas
+from app_pages import network_model as nm
+from app_pages import registry_texts as rt
+from texts import t
+from viz import network_curves, network_inside, network_map
+
+TICK_S = 0.3             # fragment timer while playing
+FRAMES_PER_TICK = 4      # decision-map snapshots per tick: 13 redraws a second
+TRAIN_BUDGET_S = 0.08    # training time per tick (the chunk size adapts to it)
+LIVE_HEIGHT = 420        # CSS px of the decision map and the curves
+NONLINEAR = {"xor", "xor_cloud", "circle", "moons", "spiral"}
+
+
+def current_run(exp: nm.Experiment, key: str) -> nm.Run:
+    run = st.session_state.get("nn_run")
+    seed = int(exp.config["wseed"])
+    if run is None or run.key != key or run.weight_seed != seed:
+        run = nm.new_run(exp, key, seed)
+        st.session_state["nn_run"] = run
+    return run
+
+
+# Button callbacks set values instead of toggling or counting: after st.rerun() a button's
+# callback can fire a second time with the same click, and must then change nothing more.
+
+
+def _set_playing(value: bool) -> None:
+    st.session_state["nn_playing"] = value
+    st.session_state.pop("nn_tick", None)
+    st.session_state["nn_credit"] = 0.0
+
+
+def _on_step() -> None:
+    _set_playing(False)
+    st.session_state["nn_step"] = True
+
+
+def _on_reset() -> None:
+    _set_playing(False)
+    st.session_state.pop("nn_run", None)
+
+
+def _on_new_weights(seed: int) -> None:
+    _set_playing(False)
+    st.session_state.pop("nn_run", None)
+    st.session_state["wseed"] = seed
+    st.session_state["nn_full_rerun"] = True  # the sidebar shows the seed: redraw it
+
+
+# --------------------------------------------------------------------------- what is drawn
+
+
+def map_values(exp: nm.Experiment, theta: np.ndarray) -> np.ndarray:
+    """What the decision map shows: the clipped regression curve (nx,), P(class 1) (ny, nx)
+    or normalised class probabilities (ny, nx, k)."""
+    xs, ys, points = exp.grid
+    with np.errstate(all="ignore"):
+        out = exp.net.predict(theta, points)[0]
+    if exp.is_regression:
+        # keep a wild curve (a diverging run) inside a readable band around the data
+        lo, hi = float(np.min(exp.y_train)), float(np.max(exp.y_train))
+        span = max(hi - lo, 1e-6)
+        return np.clip(np.nan_to_num(out[:, 0]), lo - 2 * span, hi + 2 * span)
+    probs = out.reshape(len(ys), len(xs), -1)
+    if exp.task == "binary":
+        probs = probs[..., 0] if probs.shape[2] == 1 else probs[..., 1]
+        return np.clip(probs, 0.0, 1.0)  # a linear (MSE) output is a score, not a probability
+    probs = np.clip(probs, 0.0, None)
+    return probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
+
+
+def test_split(exp: nm.Experiment, column: int | None = None):
+    if exp.X_test is None:
+        return None, exp.y_test
+    return (exp.X_test if column is None else exp.X_test[:, column]), exp.y_test
+
+
+def boundary(exp: nm.Experiment, theta: np.ndarray, height: int = LIVE_HEIGHT):
+    """The decision map (or the 1-D fit) of the network ``theta``."""
+    xs, ys, _ = exp.grid
+    values = map_values(exp, theta)
+    if exp.is_regression:
+        return network_map.regression_figure(xs, values, exp.X_train[:, 0], exp.y_train,
+                                             *test_split(exp, 0), height=height)
+    return network_map.boundary_figure(xs, ys, values, exp.X_train, exp.y_train,
+                                       *test_split(exp), task=exp.task, height=height)
+
+
+def _map_update(exp: nm.Experiment, theta: np.ndarray) -> dict:
+    xs, ys, _ = exp.grid
+    return network_map.map_update(xs, ys, map_values(exp, theta),
+                                  "regression" if exp.is_regression else exp.task)
+
+
+def _doc(run: nm.Run) -> str:
+    return f"{run.key}:{run.weight_seed}:{run.uid}"
+
+
+def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list) -> None:
+    """The decision map: the whole figure when the canvas does not show this run yet,
+    afterwards the new heat-map values only (several snapshots while playing)."""
+    doc = _doc(run)
+    xs, ys, _ = exp.grid
+    # the map fills its column at the data's aspect (a 1-D fit: 0.75)
+    aspect = 0.75 if ys is None else float((ys[-1] - ys[0]) / (xs[-1] - xs[0]))
+    payload: dict = {"view": "plot", "doc": doc,
+                     "fit": {"aspect": aspect, "width": 150, "height": 130, "max": 640}}
+    if not canvas.holds("nn_map", doc):
+        payload["figure"] = boundary(exp, run.theta).to_dict()
+    elif len(snapshots) > 1:
+        payload["frames"] = {"doc": doc, "interval": 1000 * TICK_S / len(snapshots),
+                             "steps": [_map_update(exp, theta) for _, theta in snapshots]}
+    else:
+        payload["restyle"] = {"doc": doc, **_map_update(exp, run.theta)}
+    canvas.mount("nn_map", payload)
+
+
+def curves_canvas(exp: nm.Experiment, run: nm.Run) -> None:
+    """Loss and accuracy: the figure once per run, then the points that are new."""
+    history = nm.history_arrays(run, exp.is_regression)
+    # a single point (epoch 0) is drawn with a marker; from the second on, lines only: a
+    # new document then, so the figure is sent again in its "lines" form
+    doc = f"{_doc(run)}:{min(len(history['epoch']), 2)}"
+    payload: dict = {"view": "plot", "doc": doc, "height": LIVE_HEIGHT}
+    if not canvas.holds("nn_curves", doc):
+        payload["figure"] = network_curves.curves_figure(history, height=LIVE_HEIGHT).to_dict()
+        xs, ys = network_curves.curves_series(history)
+        canvas.series("nn_curves", doc, xs, ys)  # the figure holds these points
+    else:
+        xs, ys = network_curves.curves_series(history)
+        payload["series"] = canvas.series("nn_curves", doc, xs, ys)
+        payload["relayout"] = network_curves.curves_axes(history)
+    canvas.mount("nn_curves", payload)
+
+
+def grad_norm_canvas(run: nm.Run, names: list[str]) -> None:
+    doc = _doc(run)
+    norms = np.asarray(run.grad_norms)
+    epochs = np.arange(1, len(norms) + 1)
+    payload: dict = {"view": "plot", "doc": doc, "height": 380}
+    xs, ys = network_curves.grad_norm_series(epochs, norms)
+    if not canvas.holds("nn_gradnorm", doc):
+        payload["figure"] = network_curves.layer_grad_norm_figure(
+            epochs, norms, names, height=380).to_dict()
+    else:
+        payload["relayout"] = {f"yaxis.{k}": v for k, v in
+                               network_curves.log_axis(ys).items()}
+    payload["series"] = canvas.series("nn_gradnorm", doc, xs, ys)
+    canvas.mount("nn_gradnorm", payload)
+
+
+# --------------------------------------------------------------------------- the panel
+
+
+def _metric_text(value: float, percent: bool = False) -> str:
+    if value is None or not np.isfinite(value):
+        return "—"
+    return f"{100 * value:.0f}\u00a0%" if percent else f"{value:.4g}"  # no break before %
+
+
+def status_text(exp: nm.Experiment, run: nm.Run, stop_at: int) -> str:
+    """Epoch counter and the latest metrics as one line (the tests read it)."""
+    h = run.history
+    parts = [t("network.status_epoch", epoch=run.epoch, n=stop_at),
+             t("network.status_loss", v=_metric_text(h["train_loss"][-1]))]
+    if not exp.is_regression:
+        parts.append(t("network.status_train_acc", v=_metric_text(h["train_acc"][-1], True)))
+        if exp.X_test is not None:
+            parts.append(t("network.status_test_acc",
+                           v=_metric_text(h["test_acc"][-1], True)))
+    elif exp.X_test is not None:
+        parts.append(t("network.status_test_loss", v=_metric_text(h["test_loss"][-1])))
+    return " · ".join(parts)
+
+
+def _train_tick(exp: nm.Experiment, run: nm.Run, stop_at: int) -> list:
+    """Train the epochs owed at the chosen speed since the last tick (fractions carry
+    over), never more than fit in the time budget; the snapshots to show until the next."""
+    state = st.session_state
+    now = time.perf_counter()
+    last = state.get("nn_tick")
+    elapsed = TICK_S if last is None else min(now - last, 1.0)
+    credit = state.get("nn_credit", 0.0) + float(state["nn_speed"]) * elapsed
+    due = int(credit)
+    state["nn_credit"] = credit - due
+    state["nn_tick"] = now
+    if due < 1:
+        return []
+    nm.advance_for(exp, run, TRAIN_BUDGET_S, max_epochs=min(due, stop_at - run.epoch))
+    chunk = run.chunk
+    if len(chunk) <= FRAMES_PER_TICK:
+        return chunk
+    picks = np.unique(np.round(np.linspace(0, len(chunk) - 1, FRAMES_PER_TICK + 1)[1:]
+                               ).astype(int))
+    return [chunk[i] for i in picks]
+
+
+def live_panel(exp: nm.Experiment, key: str, playing_at_start: bool, tabs) -> None:
+    """Buttons, counters, decision map and curves; then ``tabs(exp, run, playing)`` (the
+    page's tabs: "See inside", formulas, downloads). Reruns alone."""
+    state = st.session_state
+    if state.pop("nn_full_rerun", False) or state["nn_playing"] != playing_at_start:
+        st.rerun()  # the timer (run_every) or the sidebar must change: rerun the page
+    run = current_run(exp, key)
+    stop_at = int(exp.config["ep"])
+    snapshots: list = []
+    if state.pop("nn_step", False):
+        nm.advance(exp, run, 1)
+    elif state["nn_playing"]:
+        if run.diverged or run.epoch >= stop_at:
+            _set_playing(False)
+            st.rerun()
+        snapshots = _train_tick(exp, run, stop_at)
+
+    playing = state["nn_playing"]
+    cols = st.columns([1, 1, 1, 1.45, 3.2], vertical_alignment="center")
+    # two buttons with their own keys, not one that toggles: a click re-delivered after a
+    # rerun then reaches the same action again instead of its opposite
+    if playing:
+        cols[0].button(t("network.pause"), key="nn_pause", on_click=_set_playing,
+                       args=(False,), type="primary", width="stretch",
+                       icon=":material/pause:")
+    else:
+        cols[0].button(t("network.play"), key="nn_play", on_click=_set_playing, args=(True,),
+                       type="primary", width="stretch", icon=":material/play_arrow:",
+                       disabled=run.diverged or run.epoch >= stop_at)
+    cols[1].button(t("network.step"), key="nn_step_btn", on_click=_on_step, width="stretch",
+                   icon=":material/skip_next:", help=t("network.step_help"),
+                   disabled=run.diverged or run.epoch >= stop_at)
+    cols[2].button(t("network.reset"), key="nn_reset", on_click=_on_reset, width="stretch",
+                   icon=":material/restart_alt:", help=t("network.reset_help"))
+    cols[3].button(t("network.new_weights"), key="nn_new", on_click=_on_new_weights,
+                   args=((run.weight_seed + 1) % 10_000,), width="stretch",
+                   icon=":material/casino:", help=t("network.new_help"))
+    with cols[4].container(key="nn_status"):
+        st.markdown(status_text(exp, run, stop_at))
+
+    status_messages(exp, run, stop_at)
+
+    left, right = st.columns([1, 1.15], gap="medium")
+    with left:
+        map_canvas(exp, run, snapshots)
+    with right:
+        curves_canvas(exp, run)
+    tabs(exp, run, playing)
+
+
+def status_messages(exp: nm.Experiment, run: nm.Run, stop_at: int) -> None:
+    if run.diverged:
+        st.error(t("network.diverged", epoch=run.diverged_at), icon=":material/warning:")
+        return
+    cfg = exp.config
+    acc = run.history["train_acc"][-1]
+    if (cfg["hl"] == 0 and cfg["ds"] in NONLINEAR and run.epoch >= 20
+            and not exp.is_regression and acc < 1.0):
+        st.warning(t("network.perceptron_fails"), icon=":material/block:")
+    if run.epoch >= stop_at:
+        st.success(t("network.stopped", n=stop_at), icon=":material/flag:")
+
+
+# --------------------------------------------------------------------------- see inside
+
+
+def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
+    net = exp.net
+    weights = [(W[0], b[0]) for W, b in net.unpack(run.theta)]
+    names = [t("network.layer_name", n=i + 1) for i in range(net.n_layers)]
+    a, b = st.columns(2, gap="medium")
+    with a:
+        st.markdown(f"**{t('network.diagram_title')}**")
+        # the whole (small) figure each tick: Plotly.react changes the line widths in place
+        canvas.mount("nn_diagram", {"view": "plot", "height": 380, "figure":
+                                    network_inside.network_diagram(net.sizes, weights,
+                                                                   height=380).to_dict()})
+        st.caption(t("network.diagram_caption"))
+    with b:
+        st.markdown(f"**{t('network.grad_norm_title')}**")
+        if run.grad_norms:
+            grad_norm_canvas(run, names)
+            _vanishing_note(np.asarray(run.grad_norms)[-1])
+        else:
+            st.info(t("network.grad_norm_empty"))
+    if net.n_hidden == 0:
+        st.caption(t("network.no_hidden_maps"))
+    elif exp.is_regression:
+        pass
+    elif playing:
+        st.caption(t("network.pause_for_maps"))
+    else:
+        xs, ys, points = exp.grid
+        with np.errstate(all="ignore"):
+            _, hidden = net.forward(run.theta, points)
+        maps = [h[0].reshape(len(ys), len(xs), -1) for h in hidden]
+        st.markdown(f"**{t('network.maps_title')}**")
+        st.plotly_chart(network_inside.neuron_maps(xs, ys, maps, max_columns=6), key="nn_maps",
+                        width="stretch", config={"displayModeBar": False})
+    if net.n_hidden and not playing:
+        with st.expander(t("network.activation_title", name=rt.activation_title(net.activation))):
+            st.plotly_chart(network_inside.activation_figure(net.activation, height=320),
+                            key="nn_act", width="stretch", config={"displayModeBar": False})
+
+
+def _vanishing_note(last_norms: np.ndarray) -> None:
+    if len(last_norms) >= 3 and last_norms[-1] > 0:
+        ratio = last_norms[0] / last_norms[-1]
+        if ratio < 1e-2:
+            st.warning(t("network.vanishing", ratio=f"{ratio:.1e}"))
