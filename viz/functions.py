@@ -106,14 +106,19 @@ def derivative_product_figure(n_layers: int, products: dict[str, np.ndarray],
 
 def linear_stack_figure(x: np.ndarray, linear: np.ndarray, bent: np.ndarray, *,
                         linear_name: str, bent_name: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=linear, mode="lines", name=linear_name,
-                             line=dict(color=GREY, width=3.5, dash="dash")))
-    fig.add_trace(go.Scatter(x=x, y=bent, mode="lines", name=bent_name,
-                             line=dict(color=BLUE, width=3.5)))
+    """The same stack of layers without (left: a straight line) and with (right: bent) an
+    activation between them; each panel has its own y scale."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=(linear_name, bent_name))
+    fig.add_trace(go.Scatter(x=x, y=linear, mode="lines", line=dict(color=GREY, width=3.5),
+                             hovertemplate="x = %{x:.3g}<br>y = %{y:.4g}<extra></extra>"),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=bent, mode="lines", line=dict(color=BLUE, width=3.5),
+                             hovertemplate="x = %{x:.3g}<br>y = %{y:.4g}<extra></extra>"),
+                  row=1, col=2)
     fig.update_xaxes(title_text="x")
-    fig.update_yaxes(title_text="y")
-    return _layout(fig, height=360, legend=True)
+    fig.update_yaxes(title_text="y", row=1, col=1)
+    return _layout(fig, height=340)
 
 
 def dying_relu_figure(x: np.ndarray, z: np.ndarray, alive: np.ndarray) -> go.Figure:
