@@ -23,7 +23,7 @@ from viz.graph import format_number, node_names
 PREFIX = "bp"
 VIEWS = ("apples", "chain", "formula", "network")
 DEFAULT_FORMULA = "x*y + sin(x)"
-DEFAULT_WEIGHTS = (0.5, -0.3, 0.2, 0.8, 0.1, -0.1, 0.7, -0.4, 0.05)  # NETWORK_PARAMS order
+DEFAULT_WEIGHTS = (0.5, -0.3, 0.2, 0.8, 0.1, -0.2, 0.7, -0.4, 0.05)  # NETWORK_PARAMS order
 FOLLOW = (*g.NETWORK_PARAMS, "x1", "x2")
 F = ls.Field
 FIELDS = [
@@ -78,13 +78,11 @@ def network_names() -> dict[str, str]:
     for i in range(2):
         for j in range(2):
             names[f"W1[{i},{j}]"] = f"w¹{_sub(i + 1)}{_sub(j + 1)}"
-            names[f"xw{i}{j}"] = f"x{_sub(i + 1)}w¹{_sub(i + 1)}{_sub(j + 1)}"
     for j in range(2):
         names[f"b1[{j}]"] = f"b¹{_sub(j + 1)}"
         names[f"W2[{j},0]"] = f"w²{_sub(j + 1)}"
         names[f"z1_{j}"] = f"z¹{_sub(j + 1)}"
         names[f"h_{j}"] = f"h{_sub(j + 1)}"
-        names[f"hw{j}"] = f"h{_sub(j + 1)}w²{_sub(j + 1)}"
     names["b2[0]"] = "b²"
     return names
 
@@ -223,6 +221,19 @@ def _engine_grads(loss: str, inputs: dict[str, float]) -> tuple[float, np.ndarra
     return float(J[0]), grads[0]
 
 
+def _local_table(graph: g.Graph, back: g.Backward, names: dict[str, str]) -> None:
+    """Every node's local derivative on every edge, and the gradient it passes back."""
+    rows = [{t("backprop.col_edge"): f"{names[e.src]} → {names[e.dst]}",
+             t("backprop.col_local"): float(back.local[e]),
+             t("backprop.col_upstream"): float(back.grad[e.dst]),
+             t("backprop.col_edge_grad"): float(back.edge_grad[e])}
+            for e in reversed(graph.edges) if e in back.local]
+    with st.expander(t("backprop.local_table"), icon=":material/table:"):
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(format="%.6g")
+                                    for c in list(rows[0])[1:]})
+
+
 def network_view() -> None:
     st.markdown(t("backprop.network_intro"))
     st.latex(r"h = \sigma(x W_1 + b_1),\quad \hat y = \sigma(h W_2 + b_2),\quad "
@@ -251,7 +262,7 @@ def network_view() -> None:
     found = g.paths(graph, follow)
     highlight = {e for path in found for e in path}
 
-    u1, u2, u3 = st.columns([2, 1, 3], vertical_alignment="bottom")
+    u1, u2, u3 = st.columns([2, 2, 3], vertical_alignment="bottom")
     u1.number_input(t("backprop.lr"), min_value=0.001, max_value=10.0, step=0.1, key=K("lr"),
                     format="%g", help=t("backprop.lr_help"))
     u2.button(t("backprop.update"), key="bp_update", on_click=_update,
@@ -260,11 +271,12 @@ def network_view() -> None:
     if last:
         u3.markdown(t("backprop.updated", before=format_number(last[0]),
                       after=format_number(last[1])))
-    st.caption(t("backprop.legend") + " " + t("backprop.network_local"))
+    st.caption(t("backprop.legend"))
     graph_stepper.show("bp_network", graph, values, back, step_key=K("nstep"),
                        names=node_names(graph, names), result_label="L", output_name="L",
-                       on_step=_on_step("network"), highlight=highlight, show_local=True,
+                       on_step=_on_step("network"), highlight=highlight,
                        alt=t("backprop.network_alt"))
+    _local_table(graph, back, names)
 
     st.selectbox(t("backprop.follow"), options=FOLLOW, key=K("follow"),
                  format_func=lambda k: names[k])

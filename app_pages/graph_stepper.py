@@ -16,7 +16,7 @@ import streamlit as st
 
 from engine.graph import Backward, Edge, Graph, reveal, steps
 from texts import t
-from viz.graph import graph_dot, step_lines
+from viz.graph import graph_css, graph_dot, step_lines
 
 PLAY_SECONDS = 1.2   # one node per tick: time to read the sentence
 
@@ -29,7 +29,7 @@ def _current(step_key: str, n: int) -> int:
 def show(key: str, graph: Graph, values: Mapping, back: Backward, *, step_key: str,
          names: Mapping[str, str], result_label: str, output_name: str,
          on_step: Callable[[int, int], None], highlight: Iterable[Edge] = (),
-         show_local: bool = False, alt: str = "") -> None:
+         alt: str = "") -> None:
     """Draw ``graph`` with the controls; ``on_step(k, n)`` is called with the step shown and
     the number of steps (the page writes it to the URL)."""
     ss = st.session_state
@@ -82,8 +82,9 @@ def show(key: str, graph: Graph, values: Mapping, back: Backward, *, step_key: s
         cols[5].markdown(t("stepper.position", step=step, n=n, where=where))
         shown = reveal(graph, step)
         dot = graph_dot(graph, values, back, shown, names=names, result_label=result_label,
-                        highlight=highlight, show_local=show_local)
+                        highlight=highlight)
         with st.container(key=f"{key}_graph"):
+            st.html(graph_css())
             st.graphviz_chart(dot, width="stretch", alt=alt or None)
         with st.container(key=f"{key}_explain"):
             for line in step_lines(graph, values, back, shown.current, names, output_name):

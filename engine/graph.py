@@ -103,6 +103,10 @@ _BCE, _MSE = functions.LOSSES["bce"], functions.LOSSES["mse"]
 OPS: dict[str, OpSpec] = {op.key: op for op in [
     _op("add", "+", None, lambda a, c: sum(a[1:], a[0]),
         lambda a, out, c: tuple(np.ones_like(out) for _ in a), "a + b", ["1", "1"]),
+    # a neuron's weighted sum of two inputs: a·b + c·d + e (x₁w₁ + x₂w₂ + b)
+    _op("affine", "Σ", 5, lambda a, c: a[0] * a[1] + a[2] * a[3] + a[4],
+        lambda a, out, c: tuple(v * np.ones_like(out) for v in (a[1], a[0], a[3], a[2], 1.0)),
+        "a b + c d + e", ["b", "a", "d", "c", "1"]),
     _op("sub", "−", 2, lambda a, c: a[0] - a[1],
         lambda a, out, c: (np.ones_like(out), -np.ones_like(out)), "a - b", ["1", "-1"]),
     _op("mul", "×", 2, lambda a, c: a[0] * a[1],
@@ -508,7 +512,8 @@ def tiny_network(loss: str = "bce") -> Graph:
     """x (2) → h = σ(x W₁ + b₁) (2) → ŷ = σ(h W₂ + b₂) → L = loss(ŷ, y), one example.
 
     Inputs: x1, x2, y (not differentiable: a target) and the weights named as in
-    :data:`NETWORK_PARAMS`.  Named results: z1_j, h_j (hidden unit j), z2, yhat, L.
+    :data:`NETWORK_PARAMS`.  Each weighted sum is one node (op "affine": x₁w₁ + x₂w₂ + b).
+    Named results: z1_j, h_j (hidden unit j), z2, yhat, L.
     """
     if loss not in ("bce", "mse"):
         raise GraphError(f"the tiny network takes loss 'bce' or 'mse', got {loss!r}")
@@ -521,10 +526,8 @@ def tiny_network(loss: str = "bce") -> Graph:
     y = b.input("y", differentiable=False)
     hidden = []
     for j in range(2):
-        products = [b.op("mul", x[i], W1[i, j], key=f"xw{i}{j}") for i in range(2)]
-        z = b.op("add", *products, b1[j], key=f"z1_{j}")
+        z = b.op("affine", x[0], W1[0, j], x[1], W1[1, j], b1[j], key=f"z1_{j}")
         hidden.append(b.op("sigmoid", z, key=f"h_{j}"))
-    products = [b.op("mul", hidden[j], W2[j], key=f"hw{j}") for j in range(2)]
-    z2 = b.op("add", *products, b2, key="z2")
+    z2 = b.op("affine", hidden[0], W2[0], hidden[1], W2[1], b2, key="z2")
     yhat = b.op("sigmoid", z2, key="yhat")
     return b.build(b.op(loss, yhat, y, key="L"))

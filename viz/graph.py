@@ -22,8 +22,8 @@ import numpy as np
 from engine.graph import OPS, Backward, Edge, Graph, Reveal, Step
 from texts import t
 
-__all__ = ["FORWARD_COLOR", "GRADIENT_COLOR", "format_number", "graph_dot", "node_names",
-           "step_lines"]
+__all__ = ["FORWARD_COLOR", "GRADIENT_COLOR", "format_number", "graph_css", "graph_dot",
+           "node_names", "step_lines"]
 
 FORWARD_COLOR = "#1F2937"
 GRADIENT_COLOR = "#C00000"
@@ -33,6 +33,21 @@ CURRENT_FORWARD_FILL = "#FFE08A"
 CURRENT_BACKWARD_FILL = "#F9C6C6"
 OP_FILL = "#EEF2F7"
 SINK = "__result__"
+FONT_SIZE = 24   # Graphviz points = SVG user units; see graph_css
+
+
+def graph_css(font_size: int = FONT_SIZE) -> str:
+    """CSS that gives the drawing's text the sizes Graphviz laid it out with.
+
+    Streamlit's own style sets every SVG text of a Graphviz chart to about 10 px, which
+    overrides the sizes in the SVG (presentation attributes lose to any CSS rule): the
+    labels then shrink inside the space laid out for them.  These rules restore them."""
+    chart = '[data-testid="stGraphVizChart"] svg'
+    return (f"<style>{chart} g.node text {{font-size: {font_size}px !important;}}"
+            f"{chart} g.edge text {{font-size: {font_size - 2}px !important;}}"
+            f"{chart} g.op text:nth-of-type(1) {{font-size: {font_size + 10}px !important;}}"
+            f"{chart} g.op text:nth-of-type(2) {{font-size: {font_size - 4}px !important;}}"
+            "</style>")
 _SUPERSCRIPTS = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -103,13 +118,11 @@ def _edge_label(forward: str | None, grad: str | None) -> str:
 
 def graph_dot(graph: Graph, values: Mapping[str, np.ndarray], back: Backward, shown: Reveal,
               *, names: Mapping[str, str], result_label: str,
-              highlight: Iterable[Edge] = (), show_local: bool = False,
-              font_size: int = 24) -> str:
+              highlight: Iterable[Edge] = (), font_size: int = FONT_SIZE) -> str:
     """DOT text of ``graph`` as it stands after the steps in ``shown``.
 
     ``names``: display name of every node (:func:`node_names`); ``highlight``: edges drawn
-    thick and purple (the paths of one gradient); ``show_local``: write the local derivative
-    ∂dst/∂src under each revealed gradient (the tiny network's "every local gradient").
+    thick and purple (the paths of one gradient).
     """
     highlight = set(highlight)
     current = shown.current
@@ -145,15 +158,13 @@ def graph_dot(graph: Graph, values: Mapping[str, np.ndarray], back: Backward, sh
             width = 1.1 if len(_symbol(n)) <= 2 else 1.4
             lines.append(f'  {_q(n.key)} [shape=circle style=filled fillcolor="{fill}" '
                          f'color="#374151" penwidth=1.6 fixedsize=true width={width} '
-                         f'label={label}];')
+                         f'class="op" label={label}];')
     lines.append(f'  {_q(SINK)} [shape=plaintext label=<<b>{_h(result_label)}</b>>];')
     for e in graph.edges:
         forward = format_number(values[e.src]) if e.src in shown.values else None
         grad = None
         if e in shown.edges:
             grad = format_number(back.edge_grad[e])
-            if show_local:
-                grad += f" (×{format_number(back.local[e])})"
         style = (f' color="{PATH_COLOR}" penwidth=4' if e in highlight else "")
         lines.append(f"  {_q(e.src)} -> {_q(e.dst)} [label={_edge_label(forward, grad)}"
                      f"{style}];")

@@ -265,8 +265,8 @@ def test_first_layer_weight_gradient_is_the_notes_chain_and_an_input_sums_two_pa
     theta = np.array([0.5, -0.3, 0.2, 0.8, 0.1, -0.1, 0.7, -0.4, 0.05])
     inputs = dict(zip(g.NETWORK_PARAMS, theta, strict=True)) | {"x1": 1.0, "x2": 0.5, "y": 1.0}
     values, back = run(G, inputs)
-    (path,) = g.paths(G, "W1[0,0]")   # one path: W → x·W → z1 → h → h·W2 → z2 → ŷ → L
-    assert [e.dst for e in path] == ["xw00", "z1_0", "h_0", "hw0", "z2", "yhat", "L"]
+    (path,) = g.paths(G, "W1[0,0]")   # one path: W → z1 → h → z2 → ŷ → L
+    assert [e.dst for e in path] == ["z1_0", "h_0", "z2", "yhat", "L"]
     yhat, h = values["yhat"], values["h_0"]
     chain = ((yhat - 1.0) / (yhat * (1 - yhat))      # ∂L/∂ŷ
              * yhat * (1 - yhat)                       # ∂ŷ/∂z2
