@@ -43,6 +43,8 @@ PAGES = [
     ("home.py", "nav.home", ":material/home:"),
     ("race.py", "nav.race", ":material/sports_score:"),
     ("network.py", "nav.network", ":material/hub:"),
+    ("backprop.py", "backprop.nav", ":material/account_tree:"),
+    ("functions.py", "functions.nav", ":material/function:"),
 ]
 pages = [
     st.Page(f"app_pages/{file}", title=t(title), icon=icon, default=(file == "home.py"),

@@ -18,6 +18,18 @@ with network, st.container(border=True):
     st.markdown(t("home.network_body"))
     st.page_link("app_pages/network.py", label=t("home.network_link"), icon=":material/hub:")
 
+backprop, functions = st.columns(2, gap="large")
+with backprop, st.container(border=True):
+    st.subheader(t("home.backprop_title"))
+    st.markdown(t("home.backprop_body"))
+    st.page_link("app_pages/backprop.py", label=t("home.backprop_link"),
+                 icon=":material/account_tree:")
+with functions, st.container(border=True):
+    st.subheader(t("home.functions_title"))
+    st.markdown(t("home.functions_body"))
+    st.page_link("app_pages/functions.py", label=t("home.functions_link"),
+                 icon=":material/function:")
+
 st.subheader(t("home.concepts_title"))
 st.markdown(t("home.concepts_intro"))
 rows = "\n".join(f"| {concept} | {where} |" for concept, where in table("home.concepts").values())

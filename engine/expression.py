@@ -33,7 +33,7 @@ import sympy
 
 from engine.surfaces import Surface, _lrs, _split, critical_points
 
-__all__ = ["FUNCTIONS", "LIMITS", "ExpressionError", "parse"]
+__all__ = ["FUNCTIONS", "LIMITS", "ExpressionError", "Syntax", "parse", "parse_syntax"]
 
 MAX_LENGTH = 200
 MAX_DEPTH = 20
@@ -113,6 +113,22 @@ _KNOWN = ", ".join(sorted(FUNCTIONS))
 
 class ExpressionError(ValueError):
     """A formula outside the accepted grammar or limits; the message is meant for students."""
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """One node of a typed formula's syntax tree, exactly as typed (``x - y`` stays a
+    subtraction, ``x*x`` a product of two ``x``: SymPy would rewrite both).
+
+    kind: "number" (text: the digits as typed), "variable" (x, y), "constant" (pi, e),
+    "add", "sub", "mul", "div", "pow" (two args), "neg" (one arg), "call" (text: the
+    function name as typed, one arg).  pos: where the node starts in the text.
+    """
+
+    kind: str
+    text: str
+    args: tuple[Syntax, ...] = ()
+    pos: int = 0
 
 
 @dataclass(frozen=True)
@@ -230,7 +246,7 @@ class _Parser:
                 f"The formula is nested too deeply at position {pos} "
                 f"(more than {MAX_DEPTH} levels of brackets, functions or powers)")
 
-    def parse(self) -> sympy.Expr:
+    def parse(self) -> tuple[sympy.Expr, Syntax]:
         result = self.expr()
         token = self.token
         if token.kind == "rparen":
@@ -243,44 +259,53 @@ class _Parser:
                 f"{token.pos}: write {previous.text}*{token.text} to multiply")
         return result
 
-    def expr(self) -> sympy.Expr:
-        result = self.term()
+    # Every rule returns the SymPy expression and the syntax tree of the same text.
+
+    def expr(self) -> tuple[sympy.Expr, Syntax]:
+        result, tree = self.term()
         while self.token.kind == "op" and self.token.text in "+-":
             op = self.advance()
-            right = self.term()
+            right, right_tree = self.term()
             result = result + right if op.text == "+" else result - right
-        return result
+            tree = Syntax("add" if op.text == "+" else "sub", op.text, (tree, right_tree),
+                          tree.pos)
+        return result, tree
 
-    def term(self) -> sympy.Expr:
-        result = self.unary()
+    def term(self) -> tuple[sympy.Expr, Syntax]:
+        result, tree = self.unary()
         while self.token.kind == "op" and self.token.text in "*/":
             op = self.advance()
-            right = self.unary()
+            right, right_tree = self.unary()
             result = result * right if op.text == "*" else result / right
-        return result
+            tree = Syntax("mul" if op.text == "*" else "div", op.text, (tree, right_tree),
+                          tree.pos)
+        return result, tree
 
-    def unary(self) -> sympy.Expr:
+    def unary(self) -> tuple[sympy.Expr, Syntax]:
         if self.token.kind == "op" and self.token.text in "+-":
             op = self.advance()
-            operand = self.unary()
-            return -operand if op.text == "-" else operand
+            operand, tree = self.unary()
+            if op.text == "-":
+                return -operand, Syntax("neg", "-", (tree,), op.pos)
+            return operand, tree
         return self.power()
 
-    def power(self) -> sympy.Expr:
-        base = self.atom()
+    def power(self) -> tuple[sympy.Expr, Syntax]:
+        base, tree = self.atom()
         if self.token.kind == "op" and self.token.text == "^":
             op = self.advance()
             self.enter(op.pos)
-            exponent = self.unary()
+            exponent, exponent_tree = self.unary()
             self.depth -= 1
-            return _power(base, exponent, op.pos)
-        return base
+            return (_power(base, exponent, op.pos),
+                    Syntax("pow", "^", (tree, exponent_tree), tree.pos))
+        return base, tree
 
-    def atom(self) -> sympy.Expr:
+    def atom(self) -> tuple[sympy.Expr, Syntax]:
         token = self.token
         if token.kind == "number":
             self.advance()
-            return _number(token)
+            return _number(token), Syntax("number", token.text, (), token.pos)
         if token.kind == "lparen":
             self.advance()
             self.enter(token.pos)
@@ -316,7 +341,7 @@ class _Parser:
             f"Missing operator between {previous.text!r} and {token.text!r} at position "
             f"{token.pos}: write {previous.text}*{token.text} to multiply")
 
-    def name(self) -> sympy.Expr:
+    def name(self) -> tuple[sympy.Expr, Syntax]:
         token = self.advance()
         word = token.text
         # Raw peek: an unknown name is reported before any bad character after it.
@@ -330,16 +355,18 @@ class _Parser:
             if self.token.kind == "rparen":
                 raise ExpressionError(
                     f"{word}() at position {token.pos} needs something inside the brackets")
-            argument = self.expr()
+            argument, tree = self.expr()
             self.expect_close(opening)
             self.depth -= 1
-            return FUNCTIONS[word](argument, evaluate=False)
+            return (FUNCTIONS[word](argument, evaluate=False),
+                    Syntax("call", word, (tree,), token.pos))
         if word in VARIABLES or word in CONSTANTS:
             if is_call:
                 raise ExpressionError(
                     f"{word!r} at position {token.pos} is not a function: write {word}*(...) "
                     f"to multiply")
-            return VARIABLES.get(word, CONSTANTS.get(word))
+            kind = "variable" if word in VARIABLES else "constant"
+            return VARIABLES.get(word, CONSTANTS.get(word)), Syntax(kind, word, (), token.pos)
         if is_call:
             raise ExpressionError(
                 f"Only x and y are allowed; {word!r} at position {token.pos} is not a function "
@@ -430,12 +457,7 @@ def _start_and_gd_rate(f, grad, domain) -> tuple[tuple[float, float] | None, flo
     return (float(start[0]), float(start[1])), lr
 
 
-def parse(text: str, domain=((-2.0, 2.0), (-2.0, 2.0))) -> Surface:
-    """Turn a typed formula f(x, y) into a :class:`Surface` with an exact symbolic gradient.
-
-    Raises :class:`ExpressionError` (a ``ValueError``) with a message naming the problem and
-    its position for anything outside the grammar or limits in this module's docstring.
-    """
+def _check_text(text) -> None:
     if not isinstance(text, str):
         raise ExpressionError("The formula must be text, e.g. 'x^2 + y^2'")
     if len(text) > MAX_LENGTH:
@@ -443,21 +465,27 @@ def parse(text: str, domain=((-2.0, 2.0), (-2.0, 2.0))) -> Surface:
             f"The formula is too long ({len(text)} characters; the limit is {MAX_LENGTH})")
     if not text.strip():
         raise ExpressionError("The formula is empty: type f(x, y), e.g. x^2 + y^2")
-    box = _validate_domain(domain)
+
+
+def _read(text: str) -> tuple[sympy.Expr, Syntax]:
+    """The checked SymPy expression and syntax tree of ``text`` (ExpressionError otherwise)."""
+    _check_text(text)
+    expr, tree = _Parser(text).parse()
+    if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise ExpressionError(
+            "The formula divides by zero or takes log(0) in a constant part, so it has no "
+            "value anywhere")
+    if expr.has(sympy.I):
+        raise ExpressionError(
+            "The formula takes sqrt or log of a negative constant, so it is not a real "
+            "number")
+    return expr, tree
+
+
+def _guarded(work):
+    """Run ``work()``, turning SymPy's own refusals into an ExpressionError for students."""
     try:
-        expr = _Parser(text).parse()
-        if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
-            raise ExpressionError(
-                "The formula divides by zero or takes log(0) in a constant part, so it has no "
-                "value anywhere")
-        if expr.has(sympy.I):
-            raise ExpressionError(
-                "The formula takes sqrt or log of a negative constant, so it is not a real "
-                "number")
-        gradient = (sympy.diff(expr, X), sympy.diff(expr, Y))
-        if sum(_node_count(e, MAX_NODES) for e in (expr, *gradient)) > MAX_NODES:
-            raise ExpressionError("The formula is too complicated: please shorten it")
-        f_code, gx_code, gy_code = _compile(expr), _compile(gradient[0]), _compile(gradient[1])
+        return work()
     except ExpressionError:
         raise
     except RecursionError as exc:
@@ -465,6 +493,31 @@ def parse(text: str, domain=((-2.0, 2.0), (-2.0, 2.0))) -> Surface:
     except Exception as exc:  # noqa: BLE001
         # SymPy refused something the grammar allows; say so instead of crashing the page.
         raise ExpressionError(f"This formula cannot be used ({type(exc).__name__})") from exc
+
+
+def parse_syntax(text: str) -> Syntax:
+    """The syntax tree of a typed formula, as typed: same grammar, limits and messages as
+    :func:`parse` (the computational-graph page draws this tree)."""
+    return _guarded(lambda: _read(text))[1]
+
+
+def parse(text: str, domain=((-2.0, 2.0), (-2.0, 2.0))) -> Surface:
+    """Turn a typed formula f(x, y) into a :class:`Surface` with an exact symbolic gradient.
+
+    Raises :class:`ExpressionError` (a ``ValueError``) with a message naming the problem and
+    its position for anything outside the grammar or limits in this module's docstring.
+    """
+    _check_text(text)
+    box = _validate_domain(domain)
+
+    def build():
+        expr, _ = _read(text)
+        gradient = (sympy.diff(expr, X), sympy.diff(expr, Y))
+        if sum(_node_count(e, MAX_NODES) for e in (expr, *gradient)) > MAX_NODES:
+            raise ExpressionError("The formula is too complicated: please shorten it")
+        return expr, gradient, _compile(expr), _compile(gradient[0]), _compile(gradient[1])
+
+    expr, gradient, f_code, gx_code, gy_code = _guarded(build)
 
     def f(xy):
         x, y = _split(xy)

@@ -87,6 +87,16 @@ def _ones_like(z, a):
     return np.ones_like(z)
 
 
+def leaky_relu(z, slope: float = LEAKY_SLOPE):
+    """z for z > 0, slope·z otherwise (the networks use slope 0.01)."""
+    return np.where(z > 0, z, slope * z)
+
+
+def leaky_relu_derivative(z, slope: float = LEAKY_SLOPE):
+    """1 for z > 0, slope otherwise."""
+    return np.where(z > 0, 1.0, slope)
+
+
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation(
         "sigmoid", "Sigmoid", _sigmoid, lambda z, a: a * (1.0 - a),
@@ -99,9 +109,7 @@ ACTIVATIONS: dict[str, Activation] = {
         r"\mathrm{ReLU}(z) = \max(0, z)",
         r"\mathrm{ReLU}'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}"),
     "leaky_relu": Activation(
-        "leaky_relu", "Leaky ReLU",
-        lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
-        lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE),
+        "leaky_relu", "Leaky ReLU", leaky_relu, lambda z, a: leaky_relu_derivative(z),
         r"\mathrm{LeakyReLU}(z) = \begin{cases} z & z > 0 \\ 0.01\,z & z \le 0 \end{cases}",
         r"\mathrm{LeakyReLU}'(z) = \begin{cases} 1 & z > 0 \\ 0.01 & z \le 0 \end{cases}"),
     "linear": Activation(

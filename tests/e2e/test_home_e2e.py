@@ -10,7 +10,8 @@ def test_home_page_loads_with_navigation(page, app_url):
     # the last line of each link is its label (the first is the icon's ligature name);
     # the legacy pages/ navigation would show file names ("home", "race", "network")
     labels = [links.nth(i).inner_text().split("\n")[-1] for i in range(links.count())]
-    assert labels == ["Home", "Optimizer race", "Neural network"]
+    assert labels == ["Home", "Optimizer race", "Neural network", "Backpropagation",
+                      "Activations & losses"]
     page.get_by_role("link", name="Open the optimizer race").click()
     wait_for_app(page)
     assert page.url.endswith("/race")
