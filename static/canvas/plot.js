@@ -37,11 +37,18 @@ class PlotView {
     this.cursorStep = null;
     this.resizeObserver = new ResizeObserver(() => {
       this.fit();
-      if (this.plot.data) this.Plotly.Plots.resize(this.plot);
+      this.resizePlot();
     });
     this.resizeObserver.observe(this.root);
     this.onStep = (e) => this.moveCursor(e.detail.step);
     this.onScrub = (e) => this.showPreview(e.detail);
+  }
+
+  /** Plotly's resize, when there is a drawn and displayed plot to resize (a plot in a
+   * closed tab or leaving the page is neither). */
+  resizePlot() {
+    if (!this.plot.data || !this.plot.isConnected || this.plot.offsetParent === null) return;
+    Promise.resolve(this.Plotly.Plots.resize(this.plot)).catch(() => {});
   }
 
   destroy() {

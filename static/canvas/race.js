@@ -61,8 +61,12 @@ class RaceView {
     this.stepInput.min = "0";
     this.stepLabel = el("span", "dl-step-label", bar);
     this.speedBox = el("span", "dl-speeds", bar);
-    this.fullButton = el("button", "dl-btn dl-full", bar, "⛶");
+    this.fullButton = el("button", "dl-btn dl-full", bar);
     this.fullButton.type = "button";
+    // an outline of four corners (no font has a full-screen glyph everywhere)
+    this.fullButton.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" ' +
+      'aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2.4" ' +
+      'stroke-linecap="round"><path d="M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5"/></svg>';
     this.lrBox = el("div", "dl-lrs", this.root);
     this.note = el("div", "dl-note", this.root);
 
@@ -85,6 +89,13 @@ class RaceView {
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(this.root);
     this.installClick();
+  }
+
+  /** Plotly's resize, when there is a drawn and displayed plot to resize (a plot in a
+   * closed tab or leaving the page is neither). */
+  resizePlot() {
+    if (!this.plot.data || !this.plot.isConnected || this.plot.offsetParent === null) return;
+    Promise.resolve(this.Plotly.Plots.resize(this.plot)).catch(() => {});
   }
 
   destroy() {
@@ -526,7 +537,7 @@ class RaceView {
     if (Math.abs(this.plot.offsetHeight - h) > 1 || Math.abs(this.plot.offsetWidth - w) > 1) {
       this.plot.style.width = `${w}px`;
       this.plot.style.height = `${h}px`;
-      if (relayout && this.plot.data) this.Plotly.Plots.resize(this.plot);
+      if (relayout) this.resizePlot();
     }
   }
 
