@@ -28,9 +28,10 @@ from texts import t
 from viz import network_curves, network_inside, network_map
 
 TICK_S = 0.3             # fragment timer while playing
-FRAMES_PER_TICK = 4      # decision-map snapshots per tick: 13 redraws a second
+FRAMES_PER_TICK = 5      # decision-map snapshots per tick: 16 redraws a second
 TRAIN_BUDGET_S = 0.08    # training time per tick (the chunk size adapts to it)
 LIVE_HEIGHT = 420        # CSS px of the decision map and the curves
+DIAGRAM_EVERY_S = 1.0    # the network diagram while playing: redrawn at most this often
 NONLINEAR = {"xor", "xor_cloud", "circle", "moons", "spiral"}
 
 
@@ -291,10 +292,16 @@ def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
     a, b = st.columns(2, gap="medium")
     with a:
         st.markdown(f"**{t('network.diagram_title')}**")
-        # the whole (small) figure each tick: Plotly.react changes the line widths in place
-        canvas.mount("nn_diagram", {"view": "plot", "height": 380, "figure":
-                                    network_inside.network_diagram(net.sizes, weights,
-                                                                   height=380).to_dict()})
+        # the whole (small) figure, Plotly.react changes the line widths in place; while
+        # playing at most once a second (a weight's width does not move faster than that)
+        now = time.monotonic()
+        state = st.session_state
+        if not playing or now - state.get("nn_diagram_at", 0.0) >= DIAGRAM_EVERY_S:
+            state["nn_diagram_at"] = now
+            state["nn_diagram"] = network_inside.network_diagram_dict(net.sizes, weights,
+                                                                      height=380)
+        canvas.mount("nn_diagram", {"view": "plot", "height": 380,
+                                    "figure": state["nn_diagram"]})
         st.caption(t("network.diagram_caption"))
     with b:
         st.markdown(f"**{t('network.grad_norm_title')}**")

@@ -188,7 +188,8 @@ def page_style(present: bool) -> None:
 
 
 def header() -> None:
-    """Title, the optimizers in the race, and Present: one row, so the map starts high."""
+    """Title, the optimizers in the race, and Present: one row, so the map starts high.
+    A change here reruns the page (the fragment reads the optimizers from the state)."""
     title, picker, toggle = st.columns([1.15, 3.6, 0.95], vertical_alignment="center")
     title.markdown(f"#### {t('race.title')}")
     with picker:
@@ -206,8 +207,6 @@ def race_panel() -> None:
     ss["race_exp"] = exp
     present = bool(ss.get("present", False))
     sync_url(exp, present)
-    page_style(present)
-    header()
     if ss.get("race_notes") and exp == ss.get("race_loaded"):
         st.warning(t("common.bad_url", names=", ".join(ss["race_notes"])),
                    icon=":material/link_off:")
@@ -322,4 +321,8 @@ else:
     rc.fill_missing(ss, ss["race_exp"])
 
 ss["race_formula_error"] = rc.sidebar(ss)
+# outside the fragment: the title row changes the whole page (optimizers, Present), and a
+# fragment rerun (a learning rate, the start) then redraws less
+page_style(bool(ss.get("present", False)))
+header()
 race_panel()

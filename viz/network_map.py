@@ -231,7 +231,9 @@ def map_update(xs, ys, values, task: str) -> dict:
     traces :func:`boundary_figure` / :func:`regression_figure` would draw for ``values``
     (P(class 1) (ny, nx), class probabilities (ny, nx, k), or the regression curve (nx,)).
     The heat map and boundary traces come first in those figures; for a regression the
-    prediction is the last trace (index -1 in Plotly terms, sent as ``"last": true``)."""
+    prediction is the last trace (index -1 in Plotly terms, sent as ``"last": true``). For
+    two classes the boundary's values are the heat map's: ``"copy": {"1": 0}`` tells the
+    canvas to reuse trace 0's z for trace 1 instead of sending it twice."""
     if task == "regression":
         y = np.asarray(values, dtype=float).ravel()
         ok = np.isfinite(y)
@@ -240,6 +242,8 @@ def map_update(xs, ys, values, task: str) -> dict:
     if task == "binary" and probs.ndim == 3:
         probs = probs[:, :, -1]
     traces = _probability_traces(xs, ys, probs, showscale=task == "binary")
+    if task == "binary":  # the boundary is the 0.5 line of the same map: sent once
+        return {"traces": [0, 1], "update": {"z": [traces[0]["z"]]}, "copy": {"1": 0}}
     update: dict[str, list] = {"z": [tr["z"] for tr in traces]}
     if "customdata" in traces[0]:
         update["customdata"] = [tr.get("customdata") for tr in traces]

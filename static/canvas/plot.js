@@ -96,9 +96,10 @@ class PlotView {
     }
     if (p.frames) {
       if (!this.mine(p.frames.doc)) return;
-      // frames of the previous tick not shown yet are dropped: the picture never lags
-      // more than one tick behind the counter
-      this.queue = p.frames.steps.slice();
+      // appended to what is still to show; a backlog of more than two ticks (a slow
+      // browser) drops its oldest frames: the picture never lags far behind the counter
+      const steps = p.frames.steps;
+      this.queue = this.queue.concat(steps).slice(-2 * steps.length);
       this.interval = p.frames.interval;
       if (this.timer === null) this.nextFrame();
     }
@@ -126,7 +127,12 @@ class PlotView {
   async restyle(r) {
     if (!this.mine(r.doc)) return;
     const traces = r.last ? [this.plot.data.length - 1] : r.traces;
-    await this.Plotly.restyle(this.plot, this.api.decodeAll(r.update), traces);
+    const update = this.api.decodeAll(r.update);
+    // {"copy": {"1": 0}}: trace 1 gets the values sent for trace 0 (sent once)
+    for (const [to, from] of Object.entries(r.copy || {})) {
+      for (const values of Object.values(update)) values[Number(to)] = values[from];
+    }
+    await this.Plotly.restyle(this.plot, update, traces);
   }
 
   dropFrames() {

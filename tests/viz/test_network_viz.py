@@ -282,25 +282,35 @@ def test_grad_norm_figure_log_axis_one_line_per_layer():
 # --------------------------------------------------------------------------- inside the net
 
 
-def test_network_diagram_one_line_per_weight_width_by_magnitude_colour_by_sign():
+def test_network_diagram_one_segment_per_weight_width_by_magnitude_colour_by_sign():
     sizes = (2, 4, 3, 1)
     rng = np.random.default_rng(3)
     pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
     weights = [(rng.normal(size=(a, b)), rng.normal(size=b)) for a, b in pairs]
     fig = ninside.network_diagram(sizes, weights)
     assert_all_finite(fig)
-    lines = [tr for tr in fig.data if tr.mode == "lines"]
-    assert len(lines) == sum(a * b for a, b in pairs)  # 8 + 12 + 3
     flat = np.concatenate([W.ravel() for W, _ in weights])  # order: layer, from, to
-    widths = np.array([tr.line.width for tr in lines])
-    # monotone in |w|: sorting by |w| sorts the widths, strictly where |w| differs
+    # each weight is one segment (x0, x1, gap) of the line trace of its sign and width
+    segments = {}
+    for tr in (tr for tr in fig.data if tr.mode == "lines"):
+        for k in range(0, len(tr.x), 3):
+            key = (tr.x[k], tr.y[k], tr.x[k + 1], tr.y[k + 1])
+            assert key not in segments and tr.x[k + 1] - tr.x[k] == 1 and tr.x[k + 2] is None
+            segments[key] = (tr.line.width, tr.line.color)
+    assert len(segments) == len(flat) == sum(a * b for a, b in pairs)  # 8 + 12 + 3
+    position = {}
+    for layer, (a, b) in enumerate(pairs):
+        for i in range(a):
+            for j in range(b):
+                position[len(position)] = (layer, (a - 1) / 2 - i, layer + 1, (b - 1) / 2 - j)
+    widths = np.array([segments[position[k]][0] for k in range(len(flat))])
+    colors = [segments[position[k]][1] for k in range(len(flat))]
+    # wider for larger |w| (in twelve levels), the largest at 9 px; colour by sign
     order = np.argsort(np.abs(flat))
-    assert np.all(np.diff(widths[order]) > 0)
+    assert np.all(np.diff(widths[order]) >= 0) and widths[order[-1]] > widths[order[0]]
     assert widths[np.argmax(np.abs(flat))] == pytest.approx(9.0)
-    for w, tr in zip(flat, lines, strict=True):
-        assert tr.line.color == (ns.POSITIVE_COLOR if w > 0 else ns.NEGATIVE_COLOR)
-    # every line goes from column l to column l + 1
-    assert all(tr.x[1] - tr.x[0] == 1 for tr in lines)
+    for w, color in zip(flat, colors, strict=True):
+        assert color == (ns.POSITIVE_COLOR if w > 0 else ns.NEGATIVE_COLOR)
     # hover: each weight's value, each neuron's bias
     hover = next(tr for tr in fig.data if tr.name == t("network_viz.weights"))
     assert len(hover.hovertext) == len(flat)
@@ -486,7 +496,8 @@ def test_real_xor_network_boundary_separates_the_four_points(trained_xor):
     assert len(of_type(maps, "heatmap")) == 4
     diagram = ninside.network_diagram(net.sizes, [(W[0], b[0]) for W, b in
                                              net.unpack(result.theta)])
-    assert len([tr for tr in diagram.data if tr.mode == "lines"]) == 2 * 4 + 4 * 1
+    segments = sum(len(tr.x) // 3 for tr in diagram.data if tr.mode == "lines")
+    assert segments == 2 * 4 + 4 * 1  # one per weight
 
 
 def test_real_training_history_figures(trained_xor):
