@@ -21,7 +21,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from app_pages import canvas
+from app_pages import canvas, present
 from app_pages import network_model as nm
 from app_pages import registry_texts as rt
 from texts import t
@@ -127,8 +127,9 @@ def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list) -> None:
     xs, ys, _ = exp.grid
     # the map fills its column at the data's aspect (a 1-D fit: 0.75)
     aspect = 0.75 if ys is None else float((ys[-1] - ys[0]) / (xs[-1] - xs[0]))
+    # margins: axes and ticks, the colour bar at the right, the legend's row on top
     payload: dict = {"view": "plot", "doc": doc,
-                     "fit": {"aspect": aspect, "width": 150, "height": 130, "max": 640}}
+                     "fit": {"aspect": aspect, "width": 150, "height": 110, "max": 640}}
     if not canvas.holds("nn_map", doc):
         payload["figure"] = boundary(exp, run.theta).to_dict()
     elif len(snapshots) > 1:
@@ -145,7 +146,8 @@ def curves_canvas(exp: nm.Experiment, run: nm.Run) -> None:
     # a single point (epoch 0) is drawn with a marker; from the second on, lines only: a
     # new document then, so the figure is sent again in its "lines" form
     doc = f"{_doc(run)}:{min(len(history['epoch']), 2)}"
-    payload: dict = {"view": "plot", "doc": doc, "height": LIVE_HEIGHT}
+    payload: dict = {"view": "plot", "doc": doc,
+                     "height": 560 if present.on(st.session_state) else LIVE_HEIGHT}
     if not canvas.holds("nn_curves", doc):
         payload["figure"] = network_curves.curves_figure(history, height=LIVE_HEIGHT).to_dict()
         xs, ys = network_curves.curves_series(history)
@@ -261,7 +263,7 @@ def live_panel(exp: nm.Experiment, key: str, playing_at_start: bool, tabs) -> No
 
     status_messages(exp, run, stop_at)
 
-    left, right = st.columns([1, 1.15], gap="medium")
+    left, right = st.columns([1.2, 1], gap="medium")
     with left:
         map_canvas(exp, run, snapshots)
     with right:

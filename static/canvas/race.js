@@ -380,7 +380,11 @@ class RaceView {
       layout.scene = {
         xaxis: { title: { text: "x" }, range: s.xrange },
         yaxis: { title: { text: "y" }, range: s.yrange },
-        zaxis: { title: { text: s.three_d.z_title } },
+        // the surface's own height range: a run that leaves downhill (a saddle) is cut
+        // at the floor instead of squashing the surface flat
+        zaxis: { title: { text: s.three_d.z_title },
+                 range: [s.colorbar.cmin - 0.15 * (s.colorbar.cmax - s.colorbar.cmin),
+                         s.colorbar.cmax + 0.15 * (s.colorbar.cmax - s.colorbar.cmin)] },
         aspectmode: "manual",
         aspectratio: { x: 1, y: (s.yrange[1] - s.yrange[0]) / (s.xrange[1] - s.xrange[0]), z: 0.6 },
       };

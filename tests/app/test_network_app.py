@@ -459,3 +459,17 @@ def test_page_trains_unusual_configurations(query):
         at.button(key="nn_step_btn").click().run()
     assert not at.exception and not at.error
     assert "Epoch **2**" in status(at)
+
+
+def test_reset_to_defaults_and_present_mode():
+    at = page({"ds": "moons", "hl": "3", "opt": "momentum", "present": "1"})
+    assert not at.exception
+    assert at.toggle(key="present").value is True and at.query_params["present"] == "1"
+    at.button(key="nn_reset_defaults").click().run()
+    assert not at.exception
+    defaults = {f.key: f.default for f in nm.base_fields()}
+    for key in ("ds", "hl", "opt", "w", "act"):
+        assert at.session_state[key] == defaults[key], key
+    assert "ds" not in at.query_params and "hl" not in at.query_params
+    at.toggle(key="present").set_value(False).run()
+    assert "present" not in at.query_params

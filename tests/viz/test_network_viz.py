@@ -50,6 +50,11 @@ def assert_all_finite(fig: go.Figure):
     assert "NaN" not in text and "Infinity" not in text
 
 
+def is_key(trace) -> bool:
+    """A legend key: a trace with one point at None, drawn only in the legend."""
+    return isinstance(trace.x, tuple) and trace.x == (None,)
+
+
 def frozen(a):
     """A read-only copy: a builder that writes into its input raises."""
     a = np.array(a, dtype=float)
@@ -79,8 +84,12 @@ def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
     fig = nmap.boundary_figure(XS, YS, frozen(P1), frozen(X_TRAIN), Y_TRAIN, frozen(X_TEST),
                              Y_TEST, title="XOR")
     assert_all_finite(fig)
-    # heat map + boundary + 2 train classes + 2 test classes
-    assert [tr.type for tr in fig.data] == ["heatmap", "contour"] + ["scatter"] * 4
+    # heat map + boundary + 2 train classes + 2 test classes + the legend's two keys
+    assert [tr.type for tr in fig.data] == ["heatmap", "contour"] + ["scatter"] * 6
+    keys = [tr for tr in fig.data if is_key(tr)]
+    assert [tr.name for tr in fig.data if tr.showlegend is not False and tr.type == "scatter"
+            ] == [k.name for k in keys] == [t("network_viz.train_points"),
+                                             t("network_viz.test_points")]
     heat, contour = fig.data[0], fig.data[1]
     assert (heat.zmin, heat.zmax) == (0.0, 1.0)
     np.testing.assert_allclose(heat.z, P1, atol=1e-6)
@@ -93,8 +102,9 @@ def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
     # the colour scale is centred: 0.5 is white
     assert dict((p, c) for p, c in heat.colorscale)[0.5].upper() == "#FFFFFF"
 
-    train = [tr for tr in fig.data[2:] if tr.marker.symbol == "circle"]
-    test = [tr for tr in fig.data[2:] if tr.marker.symbol == "diamond"]
+    points = [tr for tr in fig.data[2:] if not is_key(tr)]
+    train = [tr for tr in points if tr.marker.symbol == "circle"]
+    test = [tr for tr in points if tr.marker.symbol == "diamond"]
     assert len(train) == len(test) == 2
     for c, trace in enumerate(train):
         assert trace.marker.color == ns.CLASS_COLORS[c]
@@ -111,8 +121,9 @@ def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
 def test_boundary_without_test_points_and_with_missing_class():
     y = np.zeros(len(X_TRAIN), dtype=int)  # only class 0 present
     fig = nmap.boundary_figure(XS, YS, P1, X_TRAIN, y)
-    assert [tr.type for tr in fig.data] == ["heatmap", "contour", "scatter"]
+    assert [tr.type for tr in fig.data] == ["heatmap", "contour", "scatter", "scatter"]
     assert fig.data[2].marker.color == ns.CLASS_COLORS[0]
+    assert is_key(fig.data[3])  # the legend's key for training points
 
 
 def test_boundary_of_a_blown_up_network_is_finite():
@@ -124,7 +135,8 @@ def test_boundary_of_a_blown_up_network_is_finite():
     fig = nmap.boundary_figure(XS, YS, probs, X, Y_TRAIN)
     assert_all_finite(fig)
     assert fig.data[0].z[5, 10] == pytest.approx(0.5)  # unknown reads as undecided
-    assert sum(len(tr.x) for tr in of_type(fig, "scatter")) == len(X) - 1
+    drawn = [tr for tr in of_type(fig, "scatter") if not is_key(tr)]
+    assert sum(len(tr.x) for tr in drawn) == len(X) - 1
 
 
 def test_boundary_accepts_column_probabilities_from_predict():
