@@ -303,7 +303,9 @@ class RaceView {
     for (const group of s.critical) {
       index.critical.push(data.length);
       const marker = { symbol: three ? (KINDS_3D[group.symbol] || group.symbol) : group.symbol,
-                       size: three ? Math.round(group.size * 0.6) : group.size,
+                       // a 3-D marker is a flat sprite that cuts through the surface:
+                       // small, or it reads as a stray shape on the map
+                       size: three ? Math.min(7, Math.round(group.size * 0.4)) : group.size,
                        color: group.fill, opacity: group.opacity,
                        line: { color: group.edge, width: group.width } };
       const trace = { type, mode: "markers", x: group.x, y: group.y, name: group.name,
