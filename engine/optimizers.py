@@ -198,6 +198,9 @@ class Optimizer:
 
     key: str = ""
     State: type = GDState
+    # Whether ``lookahead`` can differ from the parameters (NAG). The descent loop skips
+    # the call for every other rule; a subclass that overrides ``lookahead`` sets it True.
+    has_lookahead: bool = False
 
     def __init__(self, spec: OptimizerSpec, hyper: dict[str, np.ndarray]):
         self.spec = spec
@@ -269,6 +272,13 @@ class Optimizer:
         params = np.asarray(params, dtype=np.float64)
         grads = np.asarray(grads, dtype=np.float64)
         self._check(params, grads)
+        return self._step(params, grads, state, self._lr_now(lr_scale))
+
+    def _step_unchecked(self, params, grads, state, lr_scale):
+        """``step`` for a caller that guarantees float64 (B, D) arrays of one shape and a B
+        that fits the hyper-parameters (``engine.descent``'s loop, checked once before it
+        starts): the same arithmetic without the per-call conversions and checks, which
+        cost as much as the update itself for a few runs of a 2-D surface."""
         return self._step(params, grads, state, self._lr_now(lr_scale))
 
     def lookahead(self, params, state, lr_scale=1.0) -> np.ndarray:
@@ -363,6 +373,7 @@ class NAG(Momentum):
     r"""b_t = mu * b_{t-1} + g_t, theta_t = theta_{t-1} - gamma * (g_t + mu * b_t)."""
 
     key = "nag"
+    has_lookahead = True
 
     def _step(self, params, grads, state, lr):
         g = self._grad(params, grads)

@@ -528,6 +528,34 @@ def test_nag_lookahead_and_others_unchanged():
         np.testing.assert_array_equal(other.lookahead(p, other.init(p)), p)
 
 
+@pytest.mark.parametrize("key", KEYS)
+def test_has_lookahead_says_whether_lookahead_is_overridden(key):
+    """engine.descent asks only rules with has_lookahead; every other rule must return the
+    parameters unchanged, whatever the state and schedule."""
+    opt = make(key)
+    overridden = type(opt).lookahead is not optimizers.Optimizer.lookahead
+    assert opt.has_lookahead == overridden == (key == "nag")
+    p0 = np.array([[1.0, 2.0], [-0.5, 0.3]])
+    p, s = opt.step(p0, np.array([[1.0, -2.0], [0.5, 4.0]]), opt.init(p0))
+    if not opt.has_lookahead:
+        np.testing.assert_array_equal(opt.lookahead(p, s, lr_scale=0.3), p)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_unchecked_step_is_step(key):
+    """The descent loop's unchecked path gives exactly what the public step gives."""
+    opt = make(key, lr=np.array([[0.01], [0.2]]), weight_decay=0.01)
+    p0 = np.array([[1.0, 2.0], [-0.5, 0.3]])
+    g = np.array([[1.0, -2.0], [0.5, 4.0]])
+    state = opt.init(p0)
+    for scale in (1.0, 0.5):
+        p1, s1 = opt.step(p0, g, state, lr_scale=scale)
+        p2, s2 = opt._step_unchecked(p0, g, state, scale)
+        np.testing.assert_array_equal(p1, p2)
+        for a, b in zip(s1, s2, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def first_steps(key, **hp):
     opt = make(key, **hp)
     p0 = np.array([[1.0, -2.0, 0.5]])
