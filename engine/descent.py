@@ -264,13 +264,24 @@ def run(
 
 def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, record,
              labels, group) -> DescentResult:
-    """The stepping loop of :func:`run` (called inside ``np.errstate(all="ignore")``)."""
+    """The stepping loop of :func:`run` (called inside ``np.errstate(all="ignore")``).
+
+    A sweep is a few groups of a few dozen runs on a 2-D surface: each array operation
+    touches a few hundred numbers, so the per-step cost is Python and NumPy call overhead,
+    not arithmetic.  The loop therefore does per step only what the step needs: optimizers
+    step through their unchecked path (``run`` validated everything once), frozen runs
+    are fixed up only in the groups that have any, and the look-ahead is computed only for
+    the rules that have one.
+    """
     opts = [item.optimizer for item in runs]
     batch = slices[-1].stop
     full = record == "full"
     keep_rows = record in ("full", "path")
     pos_bound = position_bound(surface)
     rng = np.random.default_rng(seed) if noise > 0 else None
+    # Python floats: cheaper per-step arithmetic than NumPy scalars, the same values.
+    scales = multipliers.tolist()
+    look_groups = [g for g, opt in enumerate(opts) if opt.has_lookahead]
 
     params = np.concatenate(starts, axis=0)
     states = [opt.init(params[sl]) for opt, sl in zip(opts, slices, strict=True)]
@@ -299,54 +310,57 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
         elr_rows = [np.empty((steps + 1, sl.stop - sl.start, 2)) for sl in slices]
         _record_state(0, opts, slices, params, states, state_rows, elr_rows, 1.0)
     if keep_rows:
-        _lookahead_into(look_rows[0], opts, slices, params, states, _scale_at(multipliers, 0))
+        _lookahead_into(look_rows[0], look_groups, opts, slices, params, states,
+                        _scale_at(multipliers, 0))
 
     new_params = np.empty_like(params)
     used_grad = last_used_grad = grad
     dead_idx = np.flatnonzero(~alive)  # frozen runs, kept as indices: few, and cheap to fix up
+    dead_by_group = _rows_by_group(dead_idx, slices)
     for t in range(steps):
         if rng is not None:
             used_grad = grad + noise * rng.standard_normal((batch, 2))
             # a frozen run keeps repeating the last gradient it used (without noise the
             # held gradient row of grad already is that gradient)
-            used_grad[dead_idx] = last_used_grad[dead_idx]
+            if dead_idx.size:
+                _copy_rows(used_grad, last_used_grad, dead_idx)
             last_used_grad = used_grad
         else:
             used_grad = grad
         if keep_rows:
             grad_rows[t] = used_grad
-        scale = multipliers[t]
+        scale = scales[t]
         new_states = []
         for opt, sl, s in zip(opts, slices, states, strict=True):
-            p, s2 = opt.step(params[sl], used_grad[sl], s, lr_scale=scale)
+            p, s2 = opt._step_unchecked(params[sl], used_grad[sl], s, scale)
             new_params[sl] = p
             new_states.append(s2)
 
-        bad = ~_rows_within(new_params, pos_bound)
-        if bad.any():
-            new_params[bad] = params[bad]  # never evaluate the surface at inf/NaN
+        # (np.count_nonzero: a fraction of the call cost of .all()/.any() on small arrays)
+        ok = _rows_within(new_params, pos_bound)
+        if np.count_nonzero(ok) != batch:
+            _copy_rows(new_params, params, np.flatnonzero(~ok))  # never evaluate at inf/NaN
         new_loss, new_grad = _evaluate(surface, new_params)
-        bad |= ~(np.abs(new_loss) <= LOSS_BOUND)  # NaN compares False
-        bad |= ~_rows_within(new_grad, GRAD_BOUND)
-        newly = bad & alive
-        if newly.any():
+        ok &= np.abs(new_loss) <= LOSS_BOUND  # NaN compares False
+        ok &= _rows_within(new_grad, GRAD_BOUND)
+        newly = alive & ~ok
+        if np.count_nonzero(newly):
             diverged_at[newly] = t + 1
             alive &= ~newly
             dead_idx = np.flatnonzero(~alive)
+            dead_by_group = _rows_by_group(dead_idx, slices)
         if dead_idx.size:
-            new_params[dead_idx] = params[dead_idx]
+            _copy_rows(new_params, params, dead_idx)
             new_loss[dead_idx] = loss[dead_idx]
-            new_grad[dead_idx] = grad[dead_idx]
-            new_states = [
-                _freeze(s2, s, dead_idx[(dead_idx >= sl.start) & (dead_idx < sl.stop)] - sl.start)
-                for s2, s, sl in zip(new_states, states, slices, strict=True)
-            ]
+            _copy_rows(new_grad, grad, dead_idx)
+            for g, rows in dead_by_group:
+                new_states[g] = _freeze(new_states[g], states[g], rows)
         params, new_params = new_params, params
         loss, grad, states = new_loss, new_grad, new_states
         loss_rows[t + 1] = loss
         if keep_rows:
             path_rows[t + 1] = params
-            _lookahead_into(look_rows[t + 1], opts, slices, params, states,
+            _lookahead_into(look_rows[t + 1], look_groups, opts, slices, params, states,
                             _scale_at(multipliers, t + 1))
         if full:
             _record_state(t + 1, opts, slices, params, states, state_rows, elr_rows, scale)
@@ -366,7 +380,7 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
         path_rows = params[None].copy()
         grad_rows = final_grad[None].copy()
         look_rows = np.empty((1, batch, 2))
-        _lookahead_into(look_rows[0], opts, slices, params, states,
+        _lookahead_into(look_rows[0], look_groups, opts, slices, params, states,
                         _scale_at(multipliers, steps))
         step_rows = np.empty((0, batch, 2))
     return DescentResult(
@@ -388,15 +402,39 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
 
 
 def _evaluate(surface, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """f(xy) (B,) and ∇f(xy) (B, 2) as fresh float64 arrays.
-
-    Copies, because the loop writes into them and a surface may hand back a view of its
-    input (∇½‖x‖² = x) or a broadcast constant (a typed formula like "1").
-    """
+    """f(xy) (B,) and ∇f(xy) (B, 2) as float64 arrays the loop may write into."""
     batch = xy.shape[0]
-    loss = np.array(np.broadcast_to(np.asarray(surface.f(xy), dtype=np.float64), (batch,)))
-    grad = np.array(np.broadcast_to(np.asarray(surface.grad(xy), dtype=np.float64), (batch, 2)))
-    return loss, grad
+    return _writable(surface.f(xy), (batch,), xy), _writable(surface.grad(xy), (batch, 2), xy)
+
+
+def _writable(values, shape: tuple, xy: np.ndarray) -> np.ndarray:
+    """``values`` itself when it is a C-contiguous float64 array of ``shape`` that owns its
+    memory (what the registry surfaces return: fresh results), else a copy broadcast to it.
+
+    The loop writes into these arrays (see :func:`_copy_rows`), and a surface may hand back
+    a view of its input (∇½‖x‖² = x), its input itself, or a broadcast constant (a typed
+    formula like "1").
+    """
+    if (
+        type(values) is np.ndarray
+        and values.dtype == np.float64
+        and values.shape == shape
+        and values.base is None
+        and values.flags.c_contiguous
+        and values.flags.writeable
+        and not np.may_share_memory(values, xy)
+    ):
+        return values
+    return np.array(np.broadcast_to(np.asarray(values, dtype=np.float64), shape), order="C")
+
+
+def _copy_rows(dst: np.ndarray, src: np.ndarray, rows: np.ndarray) -> None:
+    """``dst[rows] = src[rows]`` for C-contiguous (B, 2) float64 arrays.
+
+    Through (B,) complex128 views of both: the same bytes move, but NumPy's fancy indexing
+    of a 1-D array is 2-5x faster than of the rows of a 2-D one.
+    """
+    dst.view(np.complex128).reshape(-1)[rows] = src.view(np.complex128).reshape(-1)[rows]
 
 
 def _scale_at(multipliers: np.ndarray, t: int) -> float:
@@ -420,14 +458,33 @@ def _record_state(row, opts, slices, params, states, state_rows, elr_rows, scale
         elr[row] = opt.effective_lr(s, lr_scale=scale, like=params[sl])  # broadcasts to (n, 2)
 
 
+def _rows_by_group(dead_idx: np.ndarray, slices) -> list[tuple[int, np.ndarray]]:
+    """(group index, row indices within the group) of every group that has frozen runs.
+
+    Recomputed only when a run diverges, so that a step with frozen runs touches only the
+    groups that hold them.
+    """
+    out = []
+    for g, sl in enumerate(slices):
+        rows = dead_idx[(dead_idx >= sl.start) & (dead_idx < sl.stop)] - sl.start
+        if rows.size:
+            out.append((g, rows))
+    return out
+
+
 def _freeze(new_state, old_state, rows: np.ndarray):
-    """State NamedTuple whose ``rows`` (frozen runs of this group) keep their old values."""
-    if not rows.size:
-        return new_state
+    """State NamedTuple whose ``rows`` (frozen runs of this group) keep their old values.
+
+    Frozen runs must keep their state, not merely their parameters: the record shows it,
+    NAG's look-ahead is drawn from it, and Adam's bias correction reads the step count.
+    """
     fields = []
     for new, old in zip(new_state, old_state, strict=True):
-        if new is old or not new.flags.writeable:
-            new = np.array(new, dtype=np.float64)  # never write into an input or a view
+        if new is old:  # a field the step did not touch (Adam's max without amsgrad)
+            fields.append(new)
+            continue
+        if not new.flags.writeable:
+            new = np.array(new, dtype=np.float64)  # never write into a read-only view
         new[rows] = old[rows]
         fields.append(new)
     return type(new_state)(*fields)
@@ -443,13 +500,20 @@ def _rows_within(values: np.ndarray, bound: float) -> np.ndarray:
     return within[:, 0] & within[:, 1]
 
 
-def _lookahead_into(out, opts, slices, params, states, scale) -> None:
-    """Write opt.lookahead(x_t, s_t) per group into ``out``; non-finite rows -> x_t."""
-    for opt, sl, s in zip(opts, slices, states, strict=True):
-        out[sl] = opt.lookahead(params[sl], s, lr_scale=scale)
-    bad = ~np.isfinite(out).all(axis=1)
-    if bad.any():
-        out[bad] = params[bad]
+def _lookahead_into(out, look_groups, opts, slices, params, states, scale) -> None:
+    """Write opt.lookahead(x_t, s_t) per group into ``out``; non-finite rows -> x_t.
+
+    Only the groups in ``look_groups`` (rules with ``has_lookahead``) are asked: every
+    other rule's look-ahead is x_t itself, which is finite (the loop never keeps a
+    non-finite iterate), so one copy of ``params`` covers them all.
+    """
+    out[...] = params
+    for g in look_groups:
+        sl = slices[g]
+        out[sl] = opts[g].lookahead(params[sl], states[g], lr_scale=scale)
+        bad = ~np.isfinite(out[sl]).all(axis=1)
+        if bad.any():
+            out[sl][bad] = params[sl][bad]
 
 
 # ---------------------------------------------------------------------------------------
