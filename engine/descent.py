@@ -453,8 +453,9 @@ def _record_state(row, opts, slices, params, states, state_rows, elr_rows, scale
     """Copy s_t and opt.effective_lr(s_t) (times the schedule multiplier ``scale``) of every
     group into row ``row`` of the record."""
     for opt, sl, s, fields, elr in zip(opts, slices, states, state_rows, elr_rows, strict=True):
-        for name, value in _fields(s).items():
-            fields[name][row] = value
+        # fields were built from this state type, in its field order (no _asdict per step)
+        for rows, value in zip(fields.values(), s, strict=True):
+            rows[row] = value
         elr[row] = opt.effective_lr(s, lr_scale=scale, like=params[sl])  # broadcasts to (n, 2)
 
 

@@ -294,8 +294,9 @@ class Optimizer:
         raise NotImplementedError
 
     def _lr_like(self, shape_source: np.ndarray, lr_scale: Any) -> np.ndarray:
-        lr = self._lr_now(lr_scale)
-        return np.broadcast_to(np.asarray(lr, dtype=np.float64), shape_source.shape).copy()
+        out = np.empty(shape_source.shape)
+        out[...] = self._lr_now(lr_scale)  # broadcasts; cheaper than broadcast_to + copy
+        return out
 
     # subclass hooks
     def _init(self, params: np.ndarray) -> NamedTuple:
@@ -342,9 +343,9 @@ class GD(Optimizer):
         return new, state
 
     def effective_lr(self, state, lr_scale=1.0, like=None):
-        shape = (self._batch, 1) if like is None else np.shape(like)
-        lr = self._lr_now(lr_scale)
-        return np.broadcast_to(np.asarray(lr, dtype=np.float64), shape).copy()
+        out = np.empty((self._batch, 1) if like is None else np.shape(like))
+        out[...] = self._lr_now(lr_scale)
+        return out
 
 
 class Momentum(Optimizer):
