@@ -3,7 +3,7 @@
 One call advances B independent trajectories x_t ∈ R² (the batch axis B concatenates the
 groups of ``runs``; each group has its own optimizer and its own slice of the batch)::
 
-    g_t      = ∇f(x_t) + σ·ξ_t,          ξ_t ~ N(0, I₂) drawn from default_rng(seed)
+    g_t      = ∇f(x_t) + σ·ξ_t,          ξ_t ~ N(0, I₂) from default_rng(seed) (see run)
     x_{t+1}, s_{t+1} = opt.step(x_t, g_t, s_t, lr_scale=η(t))      (η = schedule, else 1)
 
 for t = 0 … T−1, and records x_t, f(x_t), g_t, the step x_{t+1} − x_t, the NAG look-ahead
@@ -61,11 +61,15 @@ class Run:
     ``starts`` is one point ``(x, y)`` or an ``(n, 2)`` array.  The optimizer's
     hyper-parameters may be arrays of shape ``(n, 1)`` (one value per run, for sweeps); a
     single start is then repeated n times.
+
+    ``noise_stream`` (only with ``run(..., noise_streams=S)``): the row s ∈ [0, S) of each
+    step's noise draw that every run of this group uses; see :func:`run`.
     """
 
     optimizer: Any
     starts: Any
     label: str = ""
+    noise_stream: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,17 +210,34 @@ def run(
     seed: int = 0,
     schedule: Callable | None = None,
     record: str = "full",
+    noise_streams: int | None = None,
 ) -> DescentResult:
     """Descend ``surface`` with every group of ``runs`` for ``steps`` steps, all batched.
 
     Per step t (vectorized over the batch, one Python iteration per group):
-    g_t = ∇f(x_t) + noise·ξ_t (ξ_t ~ N(0, I₂), ``numpy.random.default_rng(seed)``, drawn
-    for the whole batch every step, so a run's noise does not depend on the others'
-    fate), x_{t+1}, s_{t+1} = opt.step(x_t, g_t, s_t, lr_scale=schedule(t)).  See the
-    module docstring for the divergence rule and :class:`DescentResult` for the record.
+    g_t = ∇f(x_t) + noise·ξ_t, x_{t+1}, s_{t+1} = opt.step(x_t, g_t, s_t,
+    lr_scale=schedule(t)).  See the module docstring for the divergence rule and
+    :class:`DescentResult` for the record.
 
-    Bounds: ``steps`` ≤ 5000, B·steps ≤ 20,000,000, record="full" needs B ≤ 64 and
-    record="path" B·(steps+1) ≤ 2,000,000; otherwise ``ValueError``.
+    Noise: ``rng = numpy.random.default_rng(seed)``; every step draws one array Z_t of
+    standard normals, for every run, so a run's noise does not depend on the others' fate
+    (a frozen run's draws are simply unused):
+
+    * ``noise_streams=None`` (default): Z_t = ``rng.standard_normal((B, 2))`` and batch
+      column b uses row b, ξ_t[b] = Z_t[b] — the runs use streams 0 … B−1 in batch order.
+      No ``Run`` may name a ``noise_stream``.
+    * ``noise_streams=S``: Z_t = ``rng.standard_normal((S, 2))``; every group must name its
+      ``noise_stream`` s ∈ [0, S), and every run of that group uses row s, ξ_t = Z_t[s]
+      (the runs of a sweep share one noise sequence).
+
+    So a run that uses stream s with ``noise_streams=S`` sees exactly the noise of batch
+    column s of a default run with B = S (same seed and steps): a learning-rate sweep
+    ``run(surface, [Run(make(key, lr=lrs[:, None]), start, noise_stream=b)], steps,
+    noise=σ, seed=seed, noise_streams=B)`` reproduces, at the lr of run b of a B-run race
+    ``run(surface, race, steps, noise=σ, seed=seed)``, that run's path exactly.
+
+    Bounds: ``steps`` ≤ 5000, B·steps and S·steps ≤ 20,000,000, record="full" needs
+    B ≤ 64 and record="path" B·(steps+1) ≤ 2,000,000; otherwise ``ValueError``.
     """
     if record not in RECORD_MODES:
         raise ValueError(f"record must be one of {RECORD_MODES}, got {record!r}")
@@ -247,6 +268,7 @@ def run(
             f'record="path" allows runs x (steps+1) <= {MAX_PATH_WORK:,}, got '
             f'{batch * (steps + 1):,}; use record="final" or fewer runs/steps'
         )
+    streams = _noise_streams(runs, sizes, noise_streams, steps)
     multipliers = _schedule_multipliers(schedule, steps)
     slices = []
     offset = 0
@@ -258,12 +280,48 @@ def run(
     with np.errstate(all="ignore"):
         return _descend(
             surface, runs, starts, slices, steps, noise, seed, multipliers, record,
-            labels, group,
+            labels, group, streams,
         )
 
 
+def _noise_streams(runs, sizes, noise_streams, steps) -> tuple[int, np.ndarray] | None:
+    """With ``noise_streams=S``: (S, the (B,) row of each run in a step's draw), else None.
+
+    The rule is :func:`run`'s: without ``noise_streams`` no group may name a stream (the
+    runs take streams 0 … B−1 in batch order); with it, every group must name one.
+    """
+    named = [item for item in runs if item.noise_stream is not None]
+    if noise_streams is None:
+        if named:
+            raise ValueError(
+                f"run {named[0].label!r} names noise_stream={named[0].noise_stream!r} but "
+                "noise_streams is not given; pass noise_streams=S (the rows drawn per step)"
+            )
+        return None
+    if isinstance(noise_streams, bool) or int(noise_streams) != noise_streams or (
+        noise_streams < 1
+    ):
+        raise ValueError(f"noise_streams must be an integer >= 1, got {noise_streams!r}")
+    noise_streams = int(noise_streams)
+    if noise_streams * steps > MAX_WORK:
+        raise ValueError(
+            f"too much work: {noise_streams} noise streams x {steps} steps = "
+            f"{noise_streams * steps:,} > {MAX_WORK:,}; use fewer streams or fewer steps"
+        )
+    rows = []
+    for item in runs:
+        s = item.noise_stream
+        if s is None or isinstance(s, bool) or int(s) != s or not 0 <= s < noise_streams:
+            raise ValueError(
+                f"with noise_streams={noise_streams} every run must name a noise_stream in "
+                f"[0, {noise_streams - 1}]; run {item.label!r} has noise_stream={s!r}"
+            )
+        rows.append(int(s))
+    return noise_streams, np.repeat(np.array(rows, dtype=np.intp), sizes)
+
+
 def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, record,
-             labels, group) -> DescentResult:
+             labels, group, streams) -> DescentResult:
     """The stepping loop of :func:`run` (called inside ``np.errstate(all="ignore")``).
 
     A sweep is a few groups of a few dozen runs on a 2-D surface: each array operation
@@ -319,7 +377,12 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
     dead_by_group = _rows_by_group(dead_idx, slices)
     for t in range(steps):
         if rng is not None:
-            used_grad = grad + noise * rng.standard_normal((batch, 2))
+            if streams is None:
+                used_grad = grad + noise * rng.standard_normal((batch, 2))
+            else:  # run b takes row stream_rows[b] of this step's draw of S rows
+                n_streams, stream_rows = streams
+                used_grad = grad + _take_rows(
+                    noise * rng.standard_normal((n_streams, 2)), stream_rows)
             # a frozen run keeps repeating the last gradient it used (without noise the
             # held gradient row of grad already is that gradient)
             if dead_idx.size:
@@ -426,6 +489,11 @@ def _writable(values, shape: tuple, xy: np.ndarray) -> np.ndarray:
     ):
         return values
     return np.array(np.broadcast_to(np.asarray(values, dtype=np.float64), shape), order="C")
+
+
+def _take_rows(src: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``src[rows]`` of a C-contiguous (N, 2) float64 array (see :func:`_copy_rows`)."""
+    return src.view(np.complex128).reshape(-1)[rows].view(np.float64).reshape(-1, 2)
 
 
 def _copy_rows(dst: np.ndarray, src: np.ndarray, rows: np.ndarray) -> None:
