@@ -399,21 +399,28 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
             new_params[sl] = p
             new_states.append(s2)
 
-        # (np.count_nonzero: a fraction of the call cost of .all()/.any() on small arrays)
+        # Frozen runs stay put before the surface is evaluated, and so does a run that
+        # leaves the finite range now: the surface never sees inf/NaN, and the runaway
+        # check copies rows only in the step a run runs away.  (np.count_nonzero: a
+        # fraction of the call cost of .all()/.any() on small arrays.)
+        if dead_idx.size:
+            _copy_rows(new_params, params, dead_idx)
         ok = _rows_within(new_params, pos_bound)
         if np.count_nonzero(ok) != batch:
-            _copy_rows(new_params, params, np.flatnonzero(~ok))  # never evaluate at inf/NaN
+            _copy_rows(new_params, params, np.flatnonzero(~ok))
         new_loss, new_grad = _evaluate(surface, new_params)
         ok &= np.abs(new_loss) <= LOSS_BOUND  # NaN compares False
         ok &= _rows_within(new_grad, GRAD_BOUND)
         newly = alive & ~ok
         if np.count_nonzero(newly):
-            diverged_at[newly] = t + 1
-            alive &= ~newly
+            newly_idx = np.flatnonzero(newly)
+            diverged_at[newly_idx] = t + 1
+            alive[newly_idx] = False
+            _copy_rows(new_params, params, newly_idx)
             dead_idx = np.flatnonzero(~alive)
             dead_by_group = _rows_by_group(dead_idx, slices)
         if dead_idx.size:
-            _copy_rows(new_params, params, dead_idx)
+            # the held loss and gradient (a run frozen at its start holds cleaned ones)
             new_loss[dead_idx] = loss[dead_idx]
             _copy_rows(new_grad, grad, dead_idx)
             for g, rows in dead_by_group:
@@ -423,8 +430,9 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
         loss_rows[t + 1] = loss
         if keep_rows:
             path_rows[t + 1] = params
-            _lookahead_into(look_rows[t + 1], look_groups, opts, slices, params, states,
-                            _scale_at(multipliers, t + 1))
+            if look_groups:  # every other column is the path: copied once, after the loop
+                _group_lookaheads_into(look_rows[t + 1], look_groups, opts, slices, params,
+                                       states, _scale_at(multipliers, t + 1))
         if full:
             _record_state(t + 1, opts, slices, params, states, state_rows, elr_rows, scale)
 
@@ -439,6 +447,13 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
     if keep_rows:
         grad_rows[steps] = final_grad
         step_rows = np.diff(path_rows, axis=0)
+        # the groups whose look-ahead is x_t itself: copied from the path at once
+        if not look_groups:
+            look_rows[1:] = path_rows[1:]
+        else:
+            for g, sl in enumerate(slices):
+                if g not in look_groups:
+                    look_rows[1:, sl] = path_rows[1:, sl]
     else:
         path_rows = params[None].copy()
         grad_rows = final_grad[None].copy()
@@ -577,6 +592,11 @@ def _lookahead_into(out, look_groups, opts, slices, params, states, scale) -> No
     non-finite iterate), so one copy of ``params`` covers them all.
     """
     out[...] = params
+    _group_lookaheads_into(out, look_groups, opts, slices, params, states, scale)
+
+
+def _group_lookaheads_into(out, look_groups, opts, slices, params, states, scale) -> None:
+    """The look-ahead columns of the groups in ``look_groups`` only (see above)."""
     for g in look_groups:
         sl = slices[g]
         out[sl] = opts[g].lookahead(params[sl], states[g], lr_scale=scale)
