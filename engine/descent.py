@@ -298,9 +298,7 @@ def _noise_streams(runs, sizes, noise_streams, steps) -> tuple[int, np.ndarray] 
                 "noise_streams is not given; pass noise_streams=S (the rows drawn per step)"
             )
         return None
-    if isinstance(noise_streams, bool) or int(noise_streams) != noise_streams or (
-        noise_streams < 1
-    ):
+    if not (_whole(noise_streams) and noise_streams >= 1):
         raise ValueError(f"noise_streams must be an integer >= 1, got {noise_streams!r}")
     noise_streams = int(noise_streams)
     if noise_streams * steps > MAX_WORK:
@@ -311,13 +309,22 @@ def _noise_streams(runs, sizes, noise_streams, steps) -> tuple[int, np.ndarray] 
     rows = []
     for item in runs:
         s = item.noise_stream
-        if s is None or isinstance(s, bool) or int(s) != s or not 0 <= s < noise_streams:
+        if not (_whole(s) and 0 <= s < noise_streams):
             raise ValueError(
                 f"with noise_streams={noise_streams} every run must name a noise_stream in "
                 f"[0, {noise_streams - 1}]; run {item.label!r} has noise_stream={s!r}"
             )
         rows.append(int(s))
     return noise_streams, np.repeat(np.array(rows, dtype=np.intp), sizes)
+
+
+def _whole(value) -> bool:
+    """True for an integer (not a bool) or a float with an integer value."""
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, int | np.integer):
+        return True
+    return isinstance(value, float | np.floating) and float(value).is_integer()
 
 
 def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, record,

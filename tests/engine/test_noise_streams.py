@@ -111,10 +111,14 @@ def test_a_stream_shared_by_two_groups_gives_them_the_same_noise():
     ([0, -1], {"noise_streams": 2}, "noise_stream=-1"),
     ([0, 1.5], {"noise_streams": 2}, "noise_stream=1.5"),
     ([0, True], {"noise_streams": 2}, "noise_stream=True"),
+    ([0, "1"], {"noise_streams": 2}, "noise_stream='1'"),
+    ([0, float("nan")], {"noise_streams": 2}, "noise_stream=nan"),
     ([0, None], {}, "noise_streams is not given"),
     ([0, 1], {"noise_streams": 0}, "noise_streams must be an integer >= 1"),
     ([0, 1], {"noise_streams": True}, "noise_streams must be an integer >= 1"),
     ([0, 1], {"noise_streams": 2.5}, "noise_streams must be an integer >= 1"),
+    ([0, 1], {"noise_streams": "2"}, "noise_streams must be an integer >= 1"),
+    ([0, 1], {"noise_streams": float("inf")}, "noise_streams must be an integer >= 1"),
     ([0, 1], {"noise_streams": 10_000_000}, "too much work"),
 ])
 def test_bad_streams_raise_a_clear_value_error(streams, kwargs, message):
