@@ -314,8 +314,7 @@ def _steps_and_corrections(t: np.ndarray, *betas: Any) -> tuple[np.ndarray, list
     """
     t_new = t + 1.0
     first = t_new[0, 0] if t_new.size else 1.0
-    uniform = bool((t_new == first).all())
-    if uniform:
+    if np.count_nonzero(t_new == first) == t_new.size:  # cheaper than (...).all()
         n = float(first)
         return t_new, [
             1.0 - b ** n if isinstance(b, float) else 1.0 - np.power(b, n) for b in betas
@@ -644,7 +643,7 @@ class NAdam(Optimizer):
         # The product is the same for every coordinate of a run: use one column of it.
         prod_col = prod[:, :1]
         first = prod_col[0, 0] if prod_col.size else 1.0
-        if isinstance(mu, float) and bool((prod_col == first).all()):
+        if isinstance(mu, float) and np.count_nonzero(prod_col == first) == prod_col.size:
             prod_col = float(first)
         coef_g = -lr * (1.0 - mu) / (1.0 - prod_col)
         coef_m = -lr * mu_next / (1.0 - prod_col * mu_next)
