@@ -334,9 +334,16 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
     A sweep is a few groups of a few dozen runs on a 2-D surface: each array operation
     touches a few hundred numbers, so the per-step cost is Python and NumPy call overhead,
     not arithmetic.  The loop therefore does per step only what the step needs: optimizers
-    step through their unchecked path (``run`` validated everything once), frozen runs
-    are fixed up only in the groups that have any, and the look-ahead is computed only for
-    the rules that have one.
+    step through their unchecked path (``run`` validated everything once), and the
+    look-ahead is computed only for the rules that have one.
+
+    A frozen (diverged) run keeps its parameters, loss and gradient, but its optimizer
+    state goes on stepping on the held gradient, unseen: every rule updates each run from
+    its own row only, and all runs of a group keep one step count, so Adam's bias
+    corrections stay one shared Python float and an alive run rounds exactly as it would
+    alone (a sweep redraws a race's path).  What is shown — the state record and NAG's
+    look-ahead — is the state the run had when it stopped (``shown``), kept only for the
+    groups that show it.
     """
     opts = [item.optimizer for item in runs]
     batch = slices[-1].stop
@@ -350,6 +357,8 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
 
     params = np.concatenate(starts, axis=0)
     states = [opt.init(params[sl]) for opt, sl in zip(opts, slices, strict=True)]
+    shown = list(states)  # states with frozen runs held: what the record and look-ahead use
+    observed = range(len(opts)) if full else look_groups  # the groups whose state is shown
     loss, grad = _evaluate(surface, params)
 
     # A start can already be invalid (e.g. log(x) at x < 0): it is frozen at step 0.
@@ -373,9 +382,9 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
             for s in states
         ]
         elr_rows = [np.empty((steps + 1, sl.stop - sl.start, 2)) for sl in slices]
-        _record_state(0, opts, slices, params, states, state_rows, elr_rows, 1.0)
+        _record_state(0, opts, slices, params, shown, state_rows, elr_rows, 1.0)
     if keep_rows:
-        _lookahead_into(look_rows[0], look_groups, opts, slices, params, states,
+        _lookahead_into(look_rows[0], look_groups, opts, slices, params, shown,
                         _scale_at(multipliers, 0))
 
     new_params = np.empty_like(params)
@@ -430,18 +439,19 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
             # the held loss and gradient (a run frozen at its start holds cleaned ones)
             new_loss[dead_idx] = loss[dead_idx]
             _copy_rows(new_grad, grad, dead_idx)
-            for g, rows in dead_by_group:
-                new_states[g] = _freeze(new_states[g], states[g], rows)
         params, new_params = new_params, params
         loss, grad, states = new_loss, new_grad, new_states
+        for g in observed:
+            rows = dead_by_group.get(g)
+            shown[g] = states[g] if rows is None else _held(states[g], shown[g], rows)
         loss_rows[t + 1] = loss
         if keep_rows:
             path_rows[t + 1] = params
             if look_groups:  # every other column is the path: copied once, after the loop
                 _group_lookaheads_into(look_rows[t + 1], look_groups, opts, slices, params,
-                                       states, _scale_at(multipliers, t + 1))
+                                       shown, _scale_at(multipliers, t + 1))
         if full:
-            _record_state(t + 1, opts, slices, params, states, state_rows, elr_rows, scale)
+            _record_state(t + 1, opts, slices, params, shown, state_rows, elr_rows, scale)
 
     if full:
         # A non-finite effective step size can only come from an init state (Adam's bias
@@ -465,7 +475,7 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
         path_rows = params[None].copy()
         grad_rows = final_grad[None].copy()
         look_rows = np.empty((1, batch, 2))
-        _lookahead_into(look_rows[0], look_groups, opts, slices, params, states,
+        _lookahead_into(look_rows[0], look_groups, opts, slices, params, shown,
                         _scale_at(multipliers, steps))
         step_rows = np.empty((0, batch, 2))
     return DescentResult(
@@ -549,36 +559,28 @@ def _record_state(row, opts, slices, params, states, state_rows, elr_rows, scale
         elr[row] = opt.effective_lr(s, lr_scale=scale, like=params[sl])  # broadcasts to (n, 2)
 
 
-def _rows_by_group(dead_idx: np.ndarray, slices) -> list[tuple[int, np.ndarray]]:
-    """(group index, row indices within the group) of every group that has frozen runs.
+def _rows_by_group(dead_idx: np.ndarray, slices) -> dict[int, np.ndarray]:
+    """Group index -> row indices within the group, for every group with frozen runs.
 
-    Recomputed only when a run diverges, so that a step with frozen runs touches only the
-    groups that hold them.
+    Recomputed only when a run diverges.
     """
-    out = []
+    out = {}
     for g, sl in enumerate(slices):
         rows = dead_idx[(dead_idx >= sl.start) & (dead_idx < sl.stop)] - sl.start
         if rows.size:
-            out.append((g, rows))
+            out[g] = rows
     return out
 
 
-def _freeze(new_state, old_state, rows: np.ndarray):
-    """State NamedTuple whose ``rows`` (frozen runs of this group) keep their old values.
-
-    Frozen runs must keep their state, not merely their parameters: the record shows it,
-    NAG's look-ahead is drawn from it, and Adam's bias correction reads the step count.
-    """
+def _held(state, shown, rows: np.ndarray):
+    """A copy of ``state`` whose ``rows`` (frozen runs of the group) keep their ``shown``
+    values: the state they had when they stopped (``state`` itself goes on stepping)."""
     fields = []
-    for new, old in zip(new_state, old_state, strict=True):
-        if new is old:  # a field the step did not touch (Adam's max without amsgrad)
-            fields.append(new)
-            continue
-        if not new.flags.writeable:
-            new = np.array(new, dtype=np.float64)  # never write into a read-only view
+    for new, old in zip(state, shown, strict=True):
+        new = np.array(new, dtype=np.float64)
         new[rows] = old[rows]
         fields.append(new)
-    return type(new_state)(*fields)
+    return type(state)(*fields)
 
 
 def _rows_within(values: np.ndarray, bound: float) -> np.ndarray:

@@ -556,6 +556,28 @@ def test_unchecked_step_is_step(key):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("key", KEYS)
+def test_a_run_rounds_the_same_alone_and_as_a_row_of_a_sweep(key):
+    """lr as a scalar or as one row of a (B, 1) array (a sweep, some rates absurdly large
+    or small): the same floating-point operations, so the same bits, step after step."""
+    lr = 0.03
+    lrs = np.array([[1e-250], [1e-3], [lr], [0.7], [1e150]])
+    rng = np.random.default_rng(5)
+    single, sweep = make(key, lr=lr), make(key, lr=lrs)
+    p1 = rng.normal(size=(1, 2))
+    pb = np.repeat(p1, len(lrs), axis=0)
+    s1, sb = single.init(p1), sweep.init(pb)
+    with np.errstate(all="ignore"):  # the absurd rows overflow; they are not compared
+        for t in range(300):
+            g = rng.normal(size=(1, 2)) * 10.0 ** rng.uniform(-2.0, 2.0)
+            scale = 1.0 if t < 150 else 0.5
+            p1, s1 = single.step(p1, g, s1, lr_scale=scale)
+            pb, sb = sweep.step(pb, np.repeat(g, len(lrs), axis=0), sb, lr_scale=scale)
+            np.testing.assert_array_equal(pb[2], p1[0])
+            for a, b in zip(sb, s1, strict=True):
+                np.testing.assert_array_equal(a[2], b[0])
+
+
 def first_steps(key, **hp):
     opt = make(key, **hp)
     p0 = np.array([[1.0, -2.0, 0.5]])
