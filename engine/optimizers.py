@@ -342,11 +342,17 @@ def _fold(constants: Callable, inputs: tuple, guard: Any) -> tuple[tuple | None,
     other runs' constants are replaced by 1 (harmless), and the caller computes those runs
     unfolded.
     """
-    if all(isinstance(v, float) for v in inputs):
+    # (plain loops: generator expressions would cost more than the arithmetic here)
+    for v in inputs:
+        if not isinstance(v, float):
+            break
+    else:
         if abs(guard) > 1e-200:
             consts = constants(*inputs, math.sqrt)
-            if all(math.isfinite(c) for c in consts):
-                return consts, True
+            for c in consts:
+                if not math.isfinite(c):
+                    return None, False
+            return consts, True
         return None, False
     with np.errstate(all="ignore"):  # tiny or huge hyper-parameters: handled by ok
         consts = constants(*inputs, np.sqrt)
