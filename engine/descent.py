@@ -3,7 +3,7 @@
 One call advances B independent trajectories x_t ∈ R² (the batch axis B concatenates the
 groups of ``runs``; each group has its own optimizer and its own slice of the batch)::
 
-    g_t      = ∇f(x_t) + σ·ξ_t,          ξ_t ~ N(0, I₂) drawn from default_rng(seed)
+    g_t      = ∇f(x_t) + σ·ξ_t,          ξ_t ~ N(0, I₂) from default_rng(seed) (see run)
     x_{t+1}, s_{t+1} = opt.step(x_t, g_t, s_t, lr_scale=η(t))      (η = schedule, else 1)
 
 for t = 0 … T−1, and records x_t, f(x_t), g_t, the step x_{t+1} − x_t, the NAG look-ahead
@@ -61,11 +61,15 @@ class Run:
     ``starts`` is one point ``(x, y)`` or an ``(n, 2)`` array.  The optimizer's
     hyper-parameters may be arrays of shape ``(n, 1)`` (one value per run, for sweeps); a
     single start is then repeated n times.
+
+    ``noise_stream`` (only with ``run(..., noise_streams=S)``): the row s ∈ [0, S) of each
+    step's noise draw that every run of this group uses; see :func:`run`.
     """
 
     optimizer: Any
     starts: Any
     label: str = ""
+    noise_stream: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,17 +210,34 @@ def run(
     seed: int = 0,
     schedule: Callable | None = None,
     record: str = "full",
+    noise_streams: int | None = None,
 ) -> DescentResult:
     """Descend ``surface`` with every group of ``runs`` for ``steps`` steps, all batched.
 
     Per step t (vectorized over the batch, one Python iteration per group):
-    g_t = ∇f(x_t) + noise·ξ_t (ξ_t ~ N(0, I₂), ``numpy.random.default_rng(seed)``, drawn
-    for the whole batch every step, so a run's noise does not depend on the others'
-    fate), x_{t+1}, s_{t+1} = opt.step(x_t, g_t, s_t, lr_scale=schedule(t)).  See the
-    module docstring for the divergence rule and :class:`DescentResult` for the record.
+    g_t = ∇f(x_t) + noise·ξ_t, x_{t+1}, s_{t+1} = opt.step(x_t, g_t, s_t,
+    lr_scale=schedule(t)).  See the module docstring for the divergence rule and
+    :class:`DescentResult` for the record.
 
-    Bounds: ``steps`` ≤ 5000, B·steps ≤ 20,000,000, record="full" needs B ≤ 64 and
-    record="path" B·(steps+1) ≤ 2,000,000; otherwise ``ValueError``.
+    Noise: ``rng = numpy.random.default_rng(seed)``; every step draws one array Z_t of
+    standard normals, for every run, so a run's noise does not depend on the others' fate
+    (a frozen run's draws are simply unused):
+
+    * ``noise_streams=None`` (default): Z_t = ``rng.standard_normal((B, 2))`` and batch
+      column b uses row b, ξ_t[b] = Z_t[b] — the runs use streams 0 … B−1 in batch order.
+      No ``Run`` may name a ``noise_stream``.
+    * ``noise_streams=S``: Z_t = ``rng.standard_normal((S, 2))``; every group must name its
+      ``noise_stream`` s ∈ [0, S), and every run of that group uses row s, ξ_t = Z_t[s]
+      (the runs of a sweep share one noise sequence).
+
+    So a run that uses stream s with ``noise_streams=S`` sees exactly the noise of batch
+    column s of a default run with B = S (same seed and steps): a learning-rate sweep
+    ``run(surface, [Run(make(key, lr=lrs[:, None]), start, noise_stream=b)], steps,
+    noise=σ, seed=seed, noise_streams=B)`` reproduces, at the lr of run b of a B-run race
+    ``run(surface, race, steps, noise=σ, seed=seed)``, that run's path exactly.
+
+    Bounds: ``steps`` ≤ 5000, B·steps and S·steps ≤ 20,000,000, record="full" needs
+    B ≤ 64 and record="path" B·(steps+1) ≤ 2,000,000; otherwise ``ValueError``.
     """
     if record not in RECORD_MODES:
         raise ValueError(f"record must be one of {RECORD_MODES}, got {record!r}")
@@ -247,6 +268,7 @@ def run(
             f'record="path" allows runs x (steps+1) <= {MAX_PATH_WORK:,}, got '
             f'{batch * (steps + 1):,}; use record="final" or fewer runs/steps'
         )
+    streams = _noise_streams(runs, sizes, noise_streams, steps)
     multipliers = _schedule_multipliers(schedule, steps)
     slices = []
     offset = 0
@@ -258,22 +280,85 @@ def run(
     with np.errstate(all="ignore"):
         return _descend(
             surface, runs, starts, slices, steps, noise, seed, multipliers, record,
-            labels, group,
+            labels, group, streams,
         )
 
 
+def _noise_streams(runs, sizes, noise_streams, steps) -> tuple[int, np.ndarray] | None:
+    """With ``noise_streams=S``: (S, the (B,) row of each run in a step's draw), else None.
+
+    The rule is :func:`run`'s: without ``noise_streams`` no group may name a stream (the
+    runs take streams 0 … B−1 in batch order); with it, every group must name one.
+    """
+    named = [item for item in runs if item.noise_stream is not None]
+    if noise_streams is None:
+        if named:
+            raise ValueError(
+                f"run {named[0].label!r} names noise_stream={named[0].noise_stream!r} but "
+                "noise_streams is not given; pass noise_streams=S (the rows drawn per step)"
+            )
+        return None
+    if not (_whole(noise_streams) and noise_streams >= 1):
+        raise ValueError(f"noise_streams must be an integer >= 1, got {noise_streams!r}")
+    noise_streams = int(noise_streams)
+    if noise_streams * steps > MAX_WORK:
+        raise ValueError(
+            f"too much work: {noise_streams} noise streams x {steps} steps = "
+            f"{noise_streams * steps:,} > {MAX_WORK:,}; use fewer streams or fewer steps"
+        )
+    rows = []
+    for item in runs:
+        s = item.noise_stream
+        if not (_whole(s) and 0 <= s < noise_streams):
+            raise ValueError(
+                f"with noise_streams={noise_streams} every run must name a noise_stream in "
+                f"[0, {noise_streams - 1}]; run {item.label!r} has noise_stream={s!r}"
+            )
+        rows.append(int(s))
+    return noise_streams, np.repeat(np.array(rows, dtype=np.intp), sizes)
+
+
+def _whole(value) -> bool:
+    """True for an integer (not a bool) or a float with an integer value."""
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, int | np.integer):
+        return True
+    return isinstance(value, float | np.floating) and float(value).is_integer()
+
+
 def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, record,
-             labels, group) -> DescentResult:
-    """The stepping loop of :func:`run` (called inside ``np.errstate(all="ignore")``)."""
+             labels, group, streams) -> DescentResult:
+    """The stepping loop of :func:`run` (called inside ``np.errstate(all="ignore")``).
+
+    A sweep is a few groups of a few dozen runs on a 2-D surface: each array operation
+    touches a few hundred numbers, so the per-step cost is Python and NumPy call overhead,
+    not arithmetic.  The loop therefore does per step only what the step needs: optimizers
+    step through their unchecked path (``run`` validated everything once), and the
+    look-ahead is computed only for the rules that have one.
+
+    A frozen (diverged) run keeps its parameters, loss and gradient, but its optimizer
+    state goes on stepping on the held gradient, unseen: every rule updates each run from
+    its own row only, and all runs of a group keep one step count, so Adam's bias
+    corrections stay one shared Python float and an alive run rounds exactly as it would
+    alone (a sweep redraws a race's path).  What is shown — the state record and NAG's
+    look-ahead — is the state the run had when it stopped (``shown``), kept only for the
+    groups that show it.
+    """
     opts = [item.optimizer for item in runs]
     batch = slices[-1].stop
     full = record == "full"
     keep_rows = record in ("full", "path")
     pos_bound = position_bound(surface)
     rng = np.random.default_rng(seed) if noise > 0 else None
+    # Python floats: cheaper per-step arithmetic than NumPy scalars, the same values.
+    scales = multipliers.tolist()
+    look_groups = [g for g, opt in enumerate(opts) if opt.has_lookahead]
 
     params = np.concatenate(starts, axis=0)
     states = [opt.init(params[sl]) for opt, sl in zip(opts, slices, strict=True)]
+    shown = list(states)  # states with frozen runs held: what the record and look-ahead use
+    observed = range(len(opts)) if full else look_groups  # the groups whose state is shown
     loss, grad = _evaluate(surface, params)
 
     # A start can already be invalid (e.g. log(x) at x < 0): it is frozen at step 0.
@@ -297,59 +382,76 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
             for s in states
         ]
         elr_rows = [np.empty((steps + 1, sl.stop - sl.start, 2)) for sl in slices]
-        _record_state(0, opts, slices, params, states, state_rows, elr_rows, 1.0)
+        _record_state(0, opts, slices, params, shown, state_rows, elr_rows, 1.0)
     if keep_rows:
-        _lookahead_into(look_rows[0], opts, slices, params, states, _scale_at(multipliers, 0))
+        _lookahead_into(look_rows[0], look_groups, opts, slices, params, shown,
+                        _scale_at(multipliers, 0))
 
     new_params = np.empty_like(params)
     used_grad = last_used_grad = grad
     dead_idx = np.flatnonzero(~alive)  # frozen runs, kept as indices: few, and cheap to fix up
+    dead_by_group = _rows_by_group(dead_idx, slices)
     for t in range(steps):
         if rng is not None:
-            used_grad = grad + noise * rng.standard_normal((batch, 2))
+            if streams is None:
+                used_grad = grad + noise * rng.standard_normal((batch, 2))
+            else:  # run b takes row stream_rows[b] of this step's draw of S rows
+                n_streams, stream_rows = streams
+                used_grad = grad + _take_rows(
+                    noise * rng.standard_normal((n_streams, 2)), stream_rows)
             # a frozen run keeps repeating the last gradient it used (without noise the
             # held gradient row of grad already is that gradient)
-            used_grad[dead_idx] = last_used_grad[dead_idx]
+            if dead_idx.size:
+                _copy_rows(used_grad, last_used_grad, dead_idx)
             last_used_grad = used_grad
         else:
             used_grad = grad
         if keep_rows:
             grad_rows[t] = used_grad
-        scale = multipliers[t]
+        scale = scales[t]
         new_states = []
         for opt, sl, s in zip(opts, slices, states, strict=True):
-            p, s2 = opt.step(params[sl], used_grad[sl], s, lr_scale=scale)
+            p, s2 = opt._step_unchecked(params[sl], used_grad[sl], s, scale)
             new_params[sl] = p
             new_states.append(s2)
 
-        bad = ~_rows_within(new_params, pos_bound)
-        if bad.any():
-            new_params[bad] = params[bad]  # never evaluate the surface at inf/NaN
-        new_loss, new_grad = _evaluate(surface, new_params)
-        bad |= ~(np.abs(new_loss) <= LOSS_BOUND)  # NaN compares False
-        bad |= ~_rows_within(new_grad, GRAD_BOUND)
-        newly = bad & alive
-        if newly.any():
-            diverged_at[newly] = t + 1
-            alive &= ~newly
-            dead_idx = np.flatnonzero(~alive)
+        # Frozen runs stay put before the surface is evaluated, and so does a run that
+        # leaves the finite range now: the surface never sees inf/NaN, and the runaway
+        # check copies rows only in the step a run runs away.  (np.count_nonzero: a
+        # fraction of the call cost of .all()/.any() on small arrays.)
         if dead_idx.size:
-            new_params[dead_idx] = params[dead_idx]
+            _copy_rows(new_params, params, dead_idx)
+        ok = _rows_within(new_params, pos_bound)
+        if np.count_nonzero(ok) != batch:
+            _copy_rows(new_params, params, np.flatnonzero(~ok))
+        new_loss, new_grad = _evaluate(surface, new_params)
+        ok &= np.abs(new_loss) <= LOSS_BOUND  # NaN compares False
+        ok &= _rows_within(new_grad, GRAD_BOUND)
+        newly = alive & ~ok
+        if np.count_nonzero(newly):
+            newly_idx = np.flatnonzero(newly)
+            diverged_at[newly_idx] = t + 1
+            alive[newly_idx] = False
+            _copy_rows(new_params, params, newly_idx)
+            dead_idx = np.flatnonzero(~alive)
+            dead_by_group = _rows_by_group(dead_idx, slices)
+        if dead_idx.size:
+            # the held loss and gradient (a run frozen at its start holds cleaned ones)
             new_loss[dead_idx] = loss[dead_idx]
-            new_grad[dead_idx] = grad[dead_idx]
-            new_states = [
-                _freeze(s2, s, dead_idx[(dead_idx >= sl.start) & (dead_idx < sl.stop)] - sl.start)
-                for s2, s, sl in zip(new_states, states, slices, strict=True)
-            ]
+            _copy_rows(new_grad, grad, dead_idx)
         params, new_params = new_params, params
         loss, grad, states = new_loss, new_grad, new_states
+        for g in observed:
+            rows = dead_by_group.get(g)
+            shown[g] = states[g] if rows is None else _held(states[g], shown[g], rows)
         loss_rows[t + 1] = loss
         if keep_rows:
             path_rows[t + 1] = params
-            _lookahead_into(look_rows[t + 1], opts, slices, params, states,
-                            _scale_at(multipliers, t + 1))
+            if look_groups:  # every other column is the path: copied once, after the loop
+                _group_lookaheads_into(look_rows[t + 1], look_groups, opts, slices, params,
+                                       shown, _scale_at(multipliers, t + 1))
         if full:
-            _record_state(t + 1, opts, slices, params, states, state_rows, elr_rows, scale)
+            _record_state(t + 1, opts, slices, params, shown, state_rows, elr_rows, scale)
 
     if full:
         # A non-finite effective step size can only come from an init state (Adam's bias
@@ -362,11 +464,18 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
     if keep_rows:
         grad_rows[steps] = final_grad
         step_rows = np.diff(path_rows, axis=0)
+        # the groups whose look-ahead is x_t itself: copied from the path at once
+        if not look_groups:
+            look_rows[1:] = path_rows[1:]
+        else:
+            for g, sl in enumerate(slices):
+                if g not in look_groups:
+                    look_rows[1:, sl] = path_rows[1:, sl]
     else:
         path_rows = params[None].copy()
         grad_rows = final_grad[None].copy()
         look_rows = np.empty((1, batch, 2))
-        _lookahead_into(look_rows[0], opts, slices, params, states,
+        _lookahead_into(look_rows[0], look_groups, opts, slices, params, shown,
                         _scale_at(multipliers, steps))
         step_rows = np.empty((0, batch, 2))
     return DescentResult(
@@ -388,15 +497,44 @@ def _descend(surface, runs, starts, slices, steps, noise, seed, multipliers, rec
 
 
 def _evaluate(surface, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """f(xy) (B,) and ∇f(xy) (B, 2) as fresh float64 arrays.
-
-    Copies, because the loop writes into them and a surface may hand back a view of its
-    input (∇½‖x‖² = x) or a broadcast constant (a typed formula like "1").
-    """
+    """f(xy) (B,) and ∇f(xy) (B, 2) as float64 arrays the loop may write into."""
     batch = xy.shape[0]
-    loss = np.array(np.broadcast_to(np.asarray(surface.f(xy), dtype=np.float64), (batch,)))
-    grad = np.array(np.broadcast_to(np.asarray(surface.grad(xy), dtype=np.float64), (batch, 2)))
-    return loss, grad
+    return _writable(surface.f(xy), (batch,), xy), _writable(surface.grad(xy), (batch, 2), xy)
+
+
+def _writable(values, shape: tuple, xy: np.ndarray) -> np.ndarray:
+    """``values`` itself when it is a C-contiguous float64 array of ``shape`` that owns its
+    memory (what the registry surfaces return: fresh results), else a copy broadcast to it.
+
+    The loop writes into these arrays (see :func:`_copy_rows`), and a surface may hand back
+    a view of its input (∇½‖x‖² = x), its input itself, or a broadcast constant (a typed
+    formula like "1").
+    """
+    if (
+        type(values) is np.ndarray
+        and values.dtype == np.float64
+        and values.shape == shape
+        and values.base is None
+        and values.flags.c_contiguous
+        and values.flags.writeable
+        and not np.may_share_memory(values, xy)
+    ):
+        return values
+    return np.array(np.broadcast_to(np.asarray(values, dtype=np.float64), shape), order="C")
+
+
+def _take_rows(src: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``src[rows]`` of a C-contiguous (N, 2) float64 array (see :func:`_copy_rows`)."""
+    return src.view(np.complex128).reshape(-1)[rows].view(np.float64).reshape(-1, 2)
+
+
+def _copy_rows(dst: np.ndarray, src: np.ndarray, rows: np.ndarray) -> None:
+    """``dst[rows] = src[rows]`` for C-contiguous (B, 2) float64 arrays.
+
+    Through (B,) complex128 views of both: the same bytes move, but NumPy's fancy indexing
+    of a 1-D array is 2-5x faster than of the rows of a 2-D one.
+    """
+    dst.view(np.complex128).reshape(-1)[rows] = src.view(np.complex128).reshape(-1)[rows]
 
 
 def _scale_at(multipliers: np.ndarray, t: int) -> float:
@@ -415,22 +553,34 @@ def _record_state(row, opts, slices, params, states, state_rows, elr_rows, scale
     """Copy s_t and opt.effective_lr(s_t) (times the schedule multiplier ``scale``) of every
     group into row ``row`` of the record."""
     for opt, sl, s, fields, elr in zip(opts, slices, states, state_rows, elr_rows, strict=True):
-        for name, value in _fields(s).items():
-            fields[name][row] = value
+        # fields were built from this state type, in its field order (no _asdict per step)
+        for rows, value in zip(fields.values(), s, strict=True):
+            rows[row] = value
         elr[row] = opt.effective_lr(s, lr_scale=scale, like=params[sl])  # broadcasts to (n, 2)
 
 
-def _freeze(new_state, old_state, rows: np.ndarray):
-    """State NamedTuple whose ``rows`` (frozen runs of this group) keep their old values."""
-    if not rows.size:
-        return new_state
+def _rows_by_group(dead_idx: np.ndarray, slices) -> dict[int, np.ndarray]:
+    """Group index -> row indices within the group, for every group with frozen runs.
+
+    Recomputed only when a run diverges.
+    """
+    out = {}
+    for g, sl in enumerate(slices):
+        rows = dead_idx[(dead_idx >= sl.start) & (dead_idx < sl.stop)] - sl.start
+        if rows.size:
+            out[g] = rows
+    return out
+
+
+def _held(state, shown, rows: np.ndarray):
+    """A copy of ``state`` whose ``rows`` (frozen runs of the group) keep their ``shown``
+    values: the state they had when they stopped (``state`` itself goes on stepping)."""
     fields = []
-    for new, old in zip(new_state, old_state, strict=True):
-        if new is old or not new.flags.writeable:
-            new = np.array(new, dtype=np.float64)  # never write into an input or a view
+    for new, old in zip(state, shown, strict=True):
+        new = np.array(new, dtype=np.float64)
         new[rows] = old[rows]
         fields.append(new)
-    return type(new_state)(*fields)
+    return type(state)(*fields)
 
 
 def _rows_within(values: np.ndarray, bound: float) -> np.ndarray:
@@ -443,13 +593,25 @@ def _rows_within(values: np.ndarray, bound: float) -> np.ndarray:
     return within[:, 0] & within[:, 1]
 
 
-def _lookahead_into(out, opts, slices, params, states, scale) -> None:
-    """Write opt.lookahead(x_t, s_t) per group into ``out``; non-finite rows -> x_t."""
-    for opt, sl, s in zip(opts, slices, states, strict=True):
-        out[sl] = opt.lookahead(params[sl], s, lr_scale=scale)
-    bad = ~np.isfinite(out).all(axis=1)
-    if bad.any():
-        out[bad] = params[bad]
+def _lookahead_into(out, look_groups, opts, slices, params, states, scale) -> None:
+    """Write opt.lookahead(x_t, s_t) per group into ``out``; non-finite rows -> x_t.
+
+    Only the groups in ``look_groups`` (rules with ``has_lookahead``) are asked: every
+    other rule's look-ahead is x_t itself, which is finite (the loop never keeps a
+    non-finite iterate), so one copy of ``params`` covers them all.
+    """
+    out[...] = params
+    _group_lookaheads_into(out, look_groups, opts, slices, params, states, scale)
+
+
+def _group_lookaheads_into(out, look_groups, opts, slices, params, states, scale) -> None:
+    """The look-ahead columns of the groups in ``look_groups`` only (see above)."""
+    for g in look_groups:
+        sl = slices[g]
+        out[sl] = opts[g].lookahead(params[sl], states[g], lr_scale=scale)
+        bad = ~np.isfinite(out[sl]).all(axis=1)
+        if bad.any():
+            out[sl][bad] = params[sl][bad]
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,6 +12,13 @@ length B is read as a column), so one call runs a whole sweep of learning rates.
 works in place only on those (that is what makes it fast: no needless temporaries).
 ``lr_scale`` is the schedule multiplier (``engine.schedules``), a scalar or ``(B, 1)``.
 
+A run is computed with the same floating-point operations whether its learning rate is a
+scalar or one row of a ``(B, 1)`` array, whatever the other rows hold (if they share its
+step count, as every run of an ``engine.descent`` batch does): a learning-rate sweep
+contains each single run bit for bit (a page can morph a race's path along it).
+(Arrays of betas are the exception: their bias corrections come from ``np.power``, which
+may round the last bit differently from a scalar beta's Python power.)
+
 Symbols follow the torch documentation: gamma = lr, lambda = weight_decay, mu = momentum,
 g_t the gradient (plus lambda * theta for the coupled L2 weight decay every rule except
 AdamW accepts), t the 1-based step count.
@@ -20,6 +27,7 @@ AdamW accepts), t the 1-based step count.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -198,6 +206,9 @@ class Optimizer:
 
     key: str = ""
     State: type = GDState
+    # Whether ``lookahead`` can differ from the parameters (NAG). The descent loop skips
+    # the call for every other rule; a subclass that overrides ``lookahead`` sets it True.
+    has_lookahead: bool = False
 
     def __init__(self, spec: OptimizerSpec, hyper: dict[str, np.ndarray]):
         self.spec = spec
@@ -271,6 +282,13 @@ class Optimizer:
         self._check(params, grads)
         return self._step(params, grads, state, self._lr_now(lr_scale))
 
+    def _step_unchecked(self, params, grads, state, lr_scale):
+        """``step`` for a caller that guarantees float64 (B, D) arrays of one shape and a B
+        that fits the hyper-parameters (``engine.descent``'s loop, checked once before it
+        starts): the same arithmetic without the per-call conversions and checks, which
+        cost as much as the update itself for a few runs of a 2-D surface."""
+        return self._step(params, grads, state, self._lr_now(lr_scale))
+
     def lookahead(self, params, state, lr_scale=1.0) -> np.ndarray:
         """Where the next gradient is conceptually taken (for drawing): params itself,
         except NAG's look-ahead point."""
@@ -284,8 +302,9 @@ class Optimizer:
         raise NotImplementedError
 
     def _lr_like(self, shape_source: np.ndarray, lr_scale: Any) -> np.ndarray:
-        lr = self._lr_now(lr_scale)
-        return np.broadcast_to(np.asarray(lr, dtype=np.float64), shape_source.shape).copy()
+        out = np.empty(shape_source.shape)
+        out[...] = self._lr_now(lr_scale)  # broadcasts; cheaper than broadcast_to + copy
+        return out
 
     # subclass hooks
     def _init(self, params: np.ndarray) -> NamedTuple:
@@ -303,13 +322,80 @@ def _steps_and_corrections(t: np.ndarray, *betas: Any) -> tuple[np.ndarray, list
     """
     t_new = t + 1.0
     first = t_new[0, 0] if t_new.size else 1.0
-    uniform = bool((t_new == first).all())
-    if uniform:
+    if np.count_nonzero(t_new == first) == t_new.size:  # cheaper than (...).all()
         n = float(first)
         return t_new, [
             1.0 - b ** n if isinstance(b, float) else 1.0 - np.power(b, n) for b in betas
         ]
     return t_new, [1.0 - np.power(b, t_new) for b in betas]
+
+
+def _fold(constants: Callable, inputs: tuple, guard: Any) -> tuple[tuple | None, Any]:
+    """Constants folded into a denominator (Adam, NAdam), and the runs that may use them.
+
+    ``constants(*inputs, sqrt)`` computes them with the same float operations whether the
+    inputs are Python floats (a scalar hyper-parameter, a step count shared by the batch)
+    or per-run arrays (a learning-rate sweep): so a run rounds exactly the same alone and
+    as one row of a sweep, and a sweep can redraw a race's path.  Returns
+    ``(constants, ok)``: ok is True (every run folds), False (none: constants None) or a
+    (B, 1) bool array, True where |guard| > 1e-200 and every constant is finite; there the
+    other runs' constants are replaced by 1 (harmless), and the caller computes those runs
+    unfolded.
+    """
+    # (plain loops: generator expressions would cost more than the arithmetic here)
+    for v in inputs:
+        if not isinstance(v, float):
+            break
+    else:
+        if abs(guard) > 1e-200:
+            consts = constants(*inputs, math.sqrt)
+            for c in consts:
+                if not math.isfinite(c):
+                    return None, False
+            return consts, True
+        return None, False
+    with np.errstate(all="ignore"):  # tiny or huge hyper-parameters: handled by ok
+        consts = constants(*inputs, np.sqrt)
+        ok = np.abs(guard) > 1e-200
+        for c in consts:
+            ok = ok & np.isfinite(c)
+    n_ok = np.count_nonzero(ok)  # (a fraction of the call cost of ok.all() / ok.any())
+    if n_ok == ok.size:
+        return consts, True
+    if n_ok == 0:
+        return None, False
+    return tuple(np.where(ok, c, 1.0) for c in consts), ok
+
+
+def _adam_constants(lr, bc1, bc2, eps, sqrt):
+    """c1 = -bc1 / (lr sqrt(bc2)), c2 = -eps bc1 / lr."""
+    return -bc1 / (lr * sqrt(bc2)), -eps * bc1 / lr
+
+
+def _adam_unfolded(root, m, lr, bc1, bc2, eps):
+    """-lr / bc1 * m / (root / sqrt(bc2) + eps), into root (which holds sqrt(second))."""
+    root *= 1.0 / np.sqrt(bc2)
+    root += eps
+    np.divide(m, root, out=root)
+    root *= -lr / bc1
+    return root
+
+
+def _nadam_constants(coef_g, coef_m, bc2, eps, sqrt):
+    """c1 = 1 / (sqrt(bc2) coef_g), c2 = eps / coef_g, ratio = coef_m / coef_g."""
+    return 1.0 / (sqrt(bc2) * coef_g), eps / coef_g, coef_m / coef_g
+
+
+def _nadam_unfolded(g, m, v, coef_g, coef_m, bc2, eps):
+    """(coef_g g + coef_m m) / (sqrt(v / bc2) + eps)."""
+    den = np.multiply(v, 1.0 / bc2)
+    np.sqrt(den, out=den)
+    den += eps
+    new = np.multiply(g, coef_g)
+    step_m = np.multiply(m, coef_m)
+    new += step_m
+    new /= den
+    return new
 
 
 # ---------------------------------------------------------------------------------------
@@ -332,9 +418,9 @@ class GD(Optimizer):
         return new, state
 
     def effective_lr(self, state, lr_scale=1.0, like=None):
-        shape = (self._batch, 1) if like is None else np.shape(like)
-        lr = self._lr_now(lr_scale)
-        return np.broadcast_to(np.asarray(lr, dtype=np.float64), shape).copy()
+        out = np.empty((self._batch, 1) if like is None else np.shape(like))
+        out[...] = self._lr_now(lr_scale)
+        return out
 
 
 class Momentum(Optimizer):
@@ -363,6 +449,7 @@ class NAG(Momentum):
     r"""b_t = mu * b_{t-1} + g_t, theta_t = theta_{t-1} - gamma * (g_t + mu * b_t)."""
 
     key = "nag"
+    has_lookahead = True
 
     def _step(self, params, grads, state, lr):
         g = self._grad(params, grads)
@@ -520,28 +607,25 @@ class Adam(Optimizer):
         return m, v, scratch
 
     def _apply(self, params_base, m, second, scratch, lr, bc1, bc2):
-        """params_base - lr / bc1 * m / (sqrt(second) / sqrt(bc2) + eps), into scratch."""
+        """params_base - lr / bc1 * m / (sqrt(second) / sqrt(bc2) + eps), into scratch.
+
+        Both constants are folded into the denominator, one pass over the array fewer:
+        (sqrt(v) / sqrt(bc2) + eps) * (-bc1 / lr) = sqrt(v) * c1 + c2 (see :func:`_fold`).
+        """
         eps = self._h["eps"]
+        consts, ok = _fold(_adam_constants, (lr, bc1, bc2, eps), lr)
         np.sqrt(second, out=scratch)
-        folded = (
-            isinstance(lr, float) and lr > 1e-200 and isinstance(bc1, float)
-            and isinstance(bc2, float) and isinstance(eps, float)
-        )
-        if folded:
-            # Fold both constants into the denominator: one pass over the array fewer.
-            # (sqrt(v) / sqrt(bc2) + eps) * (-bc1 / lr) = sqrt(v) * c1 + c2.
-            c1 = -bc1 / (lr * math.sqrt(bc2))
-            c2 = -eps * bc1 / lr
-            folded = math.isfinite(c1) and math.isfinite(c2)
-        if folded:
+        if ok is False:
+            _adam_unfolded(scratch, m, lr, bc1, bc2, eps)
+        else:
+            c1, c2 = consts
+            if ok is not True:
+                unfolded = _adam_unfolded(np.sqrt(second), m, lr, bc1, bc2, eps)
             scratch *= c1
             scratch += c2
             np.divide(m, scratch, out=scratch)
-        else:
-            scratch *= 1.0 / np.sqrt(bc2)
-            scratch += eps
-            np.divide(m, scratch, out=scratch)
-            scratch *= -lr / bc1
+            if ok is not True:
+                np.copyto(scratch, unfolded, where=~ok)
         scratch += params_base
         return scratch
 
@@ -632,7 +716,7 @@ class NAdam(Optimizer):
         # The product is the same for every coordinate of a run: use one column of it.
         prod_col = prod[:, :1]
         first = prod_col[0, 0] if prod_col.size else 1.0
-        if isinstance(mu, float) and bool((prod_col == first).all()):
+        if isinstance(mu, float) and np.count_nonzero(prod_col == first) == prod_col.size:
             prod_col = float(first)
         coef_g = -lr * (1.0 - mu) / (1.0 - prod_col)
         coef_m = -lr * mu_next / (1.0 - prod_col * mu_next)
@@ -645,28 +729,20 @@ class NAdam(Optimizer):
         v = np.multiply(state.exp_avg_sq, b2)
         v += scratch
         eps = self._h["eps"]
-        consts = (coef_g, coef_m, bc2, eps)
-        folded = all(isinstance(c, float) for c in consts) and abs(coef_g) > 1e-200
-        if folded:
-            # Divide numerator and denominator by coef_g: one pass over the arrays fewer.
-            c1 = 1.0 / (math.sqrt(bc2) * coef_g)
-            c2 = eps / coef_g
-            ratio = coef_m / coef_g
-            folded = math.isfinite(c1) and math.isfinite(c2) and math.isfinite(ratio)
-        if folded:
+        # Divide numerator and denominator by coef_g: one pass over the arrays fewer.
+        consts, ok = _fold(_nadam_constants, (coef_g, coef_m, bc2, eps), coef_g)
+        if ok is False:
+            new = _nadam_unfolded(g, m, v, coef_g, coef_m, bc2, eps)
+        else:
+            c1, c2, ratio = consts
             np.sqrt(v, out=scratch)
             scratch *= c1
             scratch += c2
             new = np.multiply(m, ratio)
             new += g
-        else:
-            np.multiply(v, 1.0 / bc2, out=scratch)
-            np.sqrt(scratch, out=scratch)
-            scratch += eps  # denominator
-            new = np.multiply(g, coef_g)
-            step_m = np.multiply(m, coef_m)
-            new += step_m
-        new /= scratch
+            new /= scratch
+            if ok is not True:
+                np.copyto(new, _nadam_unfolded(g, m, v, coef_g, coef_m, bc2, eps), where=~ok)
         new += params
         return new, NAdamState(m, v, prod, t)
 

@@ -116,14 +116,16 @@ def _split(xy) -> tuple[Array, Array]:
     return arr[..., 0], arr[..., 1]
 
 
-def _value(x: Array, shape_of: Array, value) -> Array:
-    """Broadcast ``value`` to the shape of ``shape_of`` as a fresh float64 array."""
-    return np.array(np.broadcast_to(value, np.shape(shape_of)), dtype=np.float64)
-
-
 def _stack(x: Array, gx, gy) -> Array:
-    """Stack gradient components, broadcasting constants to the input shape."""
-    return np.stack([_value(x, x, gx), _value(x, x, gy)], axis=-1)
+    """Stack gradient components, broadcasting constants to the input shape.
+
+    Written into one preallocated ``(..., 2)`` array: the same float64 values as
+    ``np.stack`` of two broadcast copies, several times faster (this runs every step).
+    """
+    out = np.empty(np.shape(x) + (2,))
+    out[..., 0] = gx
+    out[..., 1] = gy
+    return out
 
 
 def _lrs(width: float, gd: float, momentum: float | None = None, nag: float | None = None,

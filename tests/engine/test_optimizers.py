@@ -528,6 +528,56 @@ def test_nag_lookahead_and_others_unchanged():
         np.testing.assert_array_equal(other.lookahead(p, other.init(p)), p)
 
 
+@pytest.mark.parametrize("key", KEYS)
+def test_has_lookahead_says_whether_lookahead_is_overridden(key):
+    """engine.descent asks only rules with has_lookahead; every other rule must return the
+    parameters unchanged, whatever the state and schedule."""
+    opt = make(key)
+    overridden = type(opt).lookahead is not optimizers.Optimizer.lookahead
+    assert opt.has_lookahead == overridden == (key == "nag")
+    p0 = np.array([[1.0, 2.0], [-0.5, 0.3]])
+    p, s = opt.step(p0, np.array([[1.0, -2.0], [0.5, 4.0]]), opt.init(p0))
+    if not opt.has_lookahead:
+        np.testing.assert_array_equal(opt.lookahead(p, s, lr_scale=0.3), p)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_unchecked_step_is_step(key):
+    """The descent loop's unchecked path gives exactly what the public step gives."""
+    opt = make(key, lr=np.array([[0.01], [0.2]]), weight_decay=0.01)
+    p0 = np.array([[1.0, 2.0], [-0.5, 0.3]])
+    g = np.array([[1.0, -2.0], [0.5, 4.0]])
+    state = opt.init(p0)
+    for scale in (1.0, 0.5):
+        p1, s1 = opt.step(p0, g, state, lr_scale=scale)
+        p2, s2 = opt._step_unchecked(p0, g, state, scale)
+        np.testing.assert_array_equal(p1, p2)
+        for a, b in zip(s1, s2, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_run_rounds_the_same_alone_and_as_a_row_of_a_sweep(key):
+    """lr as a scalar or as one row of a (B, 1) array (a sweep, some rates absurdly large
+    or small): the same floating-point operations, so the same bits, step after step."""
+    lr = 0.03
+    lrs = np.array([[1e-250], [1e-3], [lr], [0.7], [1e150]])
+    rng = np.random.default_rng(5)
+    single, sweep = make(key, lr=lr), make(key, lr=lrs)
+    p1 = rng.normal(size=(1, 2))
+    pb = np.repeat(p1, len(lrs), axis=0)
+    s1, sb = single.init(p1), sweep.init(pb)
+    with np.errstate(all="ignore"):  # the absurd rows overflow; they are not compared
+        for t in range(300):
+            g = rng.normal(size=(1, 2)) * 10.0 ** rng.uniform(-2.0, 2.0)
+            scale = 1.0 if t < 150 else 0.5
+            p1, s1 = single.step(p1, g, s1, lr_scale=scale)
+            pb, sb = sweep.step(pb, np.repeat(g, len(lrs), axis=0), sb, lr_scale=scale)
+            np.testing.assert_array_equal(pb[2], p1[0])
+            for a, b in zip(sb, s1, strict=True):
+                np.testing.assert_array_equal(a[2], b[0])
+
+
 def first_steps(key, **hp):
     opt = make(key, **hp)
     p0 = np.array([[1.0, -2.0, 0.5]])
