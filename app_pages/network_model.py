@@ -23,12 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from engine import datasets, mlp, optimizers
-
-try:  # the schedules module lands separately; without it the page offers "constant" only
-    from engine import schedules
-except ImportError:  # pragma: no cover - depends on the checkout
-    schedules = None
+from engine import datasets, mlp, optimizers, schedules, training
+from texts import t
 
 # --------------------------------------------------------------------------- limits
 
@@ -54,10 +50,17 @@ GRID = 60  # boundary-map resolution (GRID x GRID points)
 BATCH_OPTIONS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # 0 = all points (batch GD)
 UPLOAD = "upload"  # dataset key of a user's CSV
 
-# Output function + loss pairs offered (the sensible ones: their gradient w.r.t. the
-# logits is simply (yhat - y) / n, or 2 (yhat - y) / n for MSE).
+# Output function + loss pairs offered: the sensible ones, whose gradient w.r.t. the
+# logits is a multiple of yhat - y (mlp.LOGIT_GRADIENTS).
 PAIRS = {"sigmoid_bce": ("sigmoid", "bce"), "softmax_cce": ("softmax", "cce"),
          "linear_mse": ("linear", "mse")}
+
+
+def pair_help() -> str:
+    """The output/loss help: each pair's gradient w.r.t. the output neuron's input, as the
+    engine defines it."""
+    return t("network.pair_help", **{key: mlp.LOGIT_GRADIENTS[pair][0]
+                                   for key, pair in PAIRS.items()})
 
 # Learning rates that train these small networks in a few hundred epochs (the registry's
 # defaults are tuned for the 2-D surfaces of the race page).
@@ -85,13 +88,11 @@ def hyper_default(key: str, spec: optimizers.HyperSpec) -> Any:
 
 def schedule_keys() -> list[str]:
     """Learning-rate schedules offered ("constant" first)."""
-    keys = list(getattr(schedules, "SCHEDULES", {}) or {})
-    return ["constant", *[k for k in keys if k != "constant"]]
+    return ["constant", *[k for k in schedules.SCHEDULES if k != "constant"]]
 
 
-def schedule_hypers(kind: str) -> list:
-    spec = getattr(schedules, "SCHEDULES", {}).get(kind)
-    return list(getattr(spec, "params", None) or getattr(spec, "hyper", ()) or ())
+def schedule_hypers(kind: str) -> list[optimizers.HyperSpec]:
+    return list(schedules.SCHEDULES[kind].hyper)
 
 
 def dataset_keys() -> list[str]:
@@ -370,7 +371,7 @@ def make_data(config: Mapping[str, Any], uploaded: tuple | None = None):
     spec = datasets.DATASETS[config["ds"]]
     X, y = datasets.make(config["ds"], n=int(config["n"]), noise=float(config["noise"]),
                          seed=int(config["dseed"]))
-    return X, y, spec.task, int(getattr(spec, "n_classes", 0) or 0)
+    return X, y, spec.task, int(spec.n_classes)
 
 
 def build(config: Mapping[str, Any], uploaded: tuple | None = None) -> Experiment:
@@ -397,8 +398,7 @@ def build(config: Mapping[str, Any], uploaded: tuple | None = None) -> Experimen
                       batch_norm=bool(config["bn"]) and bool(hidden))
     opt = optimizers.make(config["opt"], **config["hyper"])
     schedule = None  # the schedule's t is the epoch (one "scheduler.step()" per epoch)
-    if schedules is not None and (config["sched"] != "constant"
-                                  or any(config["sched_hyper"].values())):
+    if config["sched"] != "constant" or any(config["sched_hyper"].values()):
         schedule = schedules.make(config["sched"], **config["sched_hyper"])
     bs = int(config["bs"])
     batch_size = None if bs <= 0 or bs >= len(X_train) else bs
@@ -427,19 +427,42 @@ def make_grid(X: np.ndarray, regression: bool = False):
     return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def classify(net: mlp.Network, out: np.ndarray) -> np.ndarray:
-    """Predicted labels from outputs (..., K): threshold 0.5 with one output (sigmoid or
-    linear on 0/1 targets alike), argmax otherwise."""
-    if out.shape[-1] == 1:
-        return (out[..., 0] >= 0.5).astype(int)
-    return out.argmax(axis=-1)
-
-
 def accuracy(exp: Experiment, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Fraction of points classified right, per network (B,)."""
+    """Fraction of points classified right, per network (B,): the engine's rule
+    (:func:`engine.mlp.accuracy`), batch norm with the training set's statistics (for the
+    training set itself these are its own), as on the decision map."""
+    return mlp.accuracy(exp.net, theta, X, y, reference=exp.X_train)
+
+
+def predictions(exp: Experiment, theta: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The network's outputs (B, n, K) at ``points`` as the page shows them everywhere: no
+    dropout, batch norm with the training set's statistics (:meth:`mlp.Network.predict`
+    with ``reference``), so a point's value does not depend on the other points."""
     with np.errstate(all="ignore"):
-        out = exp.net.predict(theta, X)
-    return (classify(exp.net, out) == np.asarray(y)[None, :]).mean(axis=1)
+        return exp.net.predict(theta, points, reference=exp.X_train)
+
+
+def hidden_maps(exp: Experiment, theta: np.ndarray) -> list[np.ndarray]:
+    """Each hidden layer's activations over ``exp.grid`` (ny, nx, width), batch norm with
+    the training set's statistics (as :func:`predictions`)."""
+    xs, ys, points = exp.grid
+    with np.errstate(all="ignore"):
+        _, hidden = exp.net.forward(theta, points, reference=exp.X_train)
+    return [h[0].reshape(len(ys), len(xs), -1) for h in hidden]
+
+
+def class_probabilities(exp: Experiment, theta: np.ndarray) -> np.ndarray:
+    """What a decision map shows over ``exp.grid`` for network ``theta`` (1, P): P(class 1)
+    (ny, nx) for a binary task, the class probabilities (ny, nx, k) otherwise. A linear
+    (MSE) output is a score, not a probability: it is clipped into [0, 1] (binary) or to
+    ≥ 0 and normalised (several classes)."""
+    xs, ys, points = exp.grid
+    probs = predictions(exp, theta, points)[0].reshape(len(ys), len(xs), -1)
+    if exp.task == "binary":
+        probs = probs[..., 0] if probs.shape[2] == 1 else probs[..., 1]
+        return np.clip(np.nan_to_num(probs, nan=0.5), 0.0, 1.0)
+    probs = np.clip(np.nan_to_num(probs, nan=0.0), 0.0, None)
+    return probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
 
 
 # --------------------------------------------------------------------------- a live run
@@ -496,6 +519,22 @@ def new_run(exp: Experiment, key: str, weight_seed: int) -> Run:
     return run
 
 
+def chunk_seed(run: Run) -> int:
+    """The seed of the mini-batches and dropout masks of the epochs :func:`advance` trains
+    next (with ``start_epoch = run.epoch``)."""
+    return run.weight_seed * 100_003 + run.epoch
+
+
+def next_update(exp: Experiment, run: Run) -> mlp.NextUpdate:
+    """The update the next Step (:func:`advance` by one epoch) makes first: its mini-batch,
+    its dropout masks, its gradient and the optimizer's step, as the engine computes them."""
+    cfg = exp.config
+    return mlp.next_update(exp.net, run.theta, exp.X_train, exp.Y_train, exp.optimizer,
+                           run.opt_state, batch_size=exp.batch_size, schedule=exp.schedule,
+                           l1=cfg["l1"], l2=cfg["l2"], dropout=cfg["drop"],
+                           seed=chunk_seed(run), start_epoch=run.epoch)
+
+
 def advance(exp: Experiment, run: Run, epochs: int) -> Run:
     """Train ``run`` for up to ``epochs`` more epochs (fewer at the stop epoch or when the
     loss diverges), recording loss/accuracy after every epoch. Mutates and returns run."""
@@ -520,8 +559,8 @@ def advance(exp: Experiment, run: Run, epochs: int) -> Run:
     result = mlp.train(
         exp.net, run.theta, exp.X_train, exp.Y_train, exp.optimizer, epochs,
         batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"], l2=cfg["l2"],
-        dropout=cfg["drop"], seed=run.weight_seed * 100_003 + run.epoch,
-        callback=record, opt_state=run.opt_state, start_epoch=run.epoch)
+        dropout=cfg["drop"], seed=chunk_seed(run), callback=record, opt_state=run.opt_state,
+        start_epoch=run.epoch)
     done = len(rows)
     if result.diverged[0] or blown:
         run.diverged = True
@@ -580,33 +619,17 @@ def current_grads(exp: Experiment, theta: np.ndarray) -> tuple[np.ndarray, np.nd
 # --------------------------------------------------------------------------- experiments
 
 
-@dataclass
-class CompareResult:
-    names: list[str]
-    losses: dict[str, np.ndarray]
-    diverged_at: dict[str, int]
-    thetas: dict[str, np.ndarray]
-    epochs: np.ndarray
-
-
 def compare(exp: Experiment, theta0: np.ndarray, chosen: Mapping[str, dict], epochs: int,
-            weight_seed: int = 0) -> CompareResult:
-    """Train the same initial network with each optimizer in ``chosen`` (key -> hyper)."""
+            weight_seed: int = 0) -> training.OptimizerComparison:
+    """Train the same initial network with each optimizer in ``chosen`` (key -> hyper; at
+    most MAX_COMPARE), epochs capped by the work budget. Results keyed by optimizer key."""
     cfg = exp.config
     chosen = dict(list(chosen.items())[:MAX_COMPARE])
     epochs = int(min(epochs, epoch_cap(exp, 1, len(chosen), COMPARE_MAX_EPOCHS)))
-    names, losses, div, thetas = [], {}, {}, {}
-    for key, hyper in chosen.items():
-        opt = optimizers.make(key, **hyper)
-        res = mlp.train(exp.net, theta0, exp.X_train, exp.Y_train, opt, epochs,
-                        batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"],
-                        l2=cfg["l2"], dropout=cfg["drop"], seed=weight_seed)
-        name = optimizers.OPTIMIZERS[key].title
-        names.append(name)
-        losses[name] = res.loss[:, 0]
-        div[name] = int(res.diverged_at[0]) if res.diverged[0] else -1
-        thetas[name] = res.theta
-    return CompareResult(names, losses, div, thetas, np.arange(epochs + 1))
+    return training.compare_optimizers(
+        exp.net, theta0, exp.X_train, exp.Y_train, chosen, epochs,
+        batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"], l2=cfg["l2"],
+        dropout=cfg["drop"], seed=weight_seed)
 
 
 def epoch_cap(exp: Experiment, n_networks: int = 1, n_runs: int = 1,
@@ -622,47 +645,14 @@ def epoch_cap(exp: Experiment, n_networks: int = 1, n_runs: int = 1,
 def seed_statistics(exp: Experiment, n_networks: int, max_epochs: int, target: float,
                     first_seed: int = 0,
                     progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """Train ``n_networks`` networks (seeds first_seed, first_seed+1, ... in one batch)
-    and return each one's epochs-to-solve (-1 = never within max_epochs).
-
-    Solved: train accuracy >= target (classification) or train loss <= target
-    (regression). Work is bounded: at most SEED_STAT_NETWORKS x SEED_STAT_MAX_EPOCHS.
-    """
+    """Epochs-to-solve of ``n_networks`` networks of this configuration that differ only in
+    their initial weights (:func:`engine.training.seed_statistics`; -1 = never), with the
+    work bounded: at most SEED_STAT_NETWORKS networks and the epochs the budget allows."""
     cfg = exp.config
     n_networks = int(min(n_networks, SEED_STAT_NETWORKS))
     max_epochs = int(min(max_epochs, epoch_cap(exp, n_networks, 1, SEED_STAT_MAX_EPOCHS)))
-    # network i of init(B, seed) depends on the seed only through the row: draw B rows
-    theta = exp.net.init(n_networks, scheme=cfg["init"], seed=int(first_seed))
-    opt = exp.optimizer
-    state = opt.init(theta)
-    solved_at = np.full(n_networks, -1)
-
-    def check(epoch, th, loss):
-        if exp.is_regression:
-            ok = np.asarray(loss) <= target
-        else:
-            ok = accuracy(exp, th, exp.X_train, exp.y_train) >= target - 1e-12
-        newly = ok & (solved_at < 0)
-        solved_at[newly] = epoch
-        return True
-
-    check(0, theta, exp.net.objective(theta, exp.X_train, exp.Y_train, cfg["l1"], cfg["l2"]))
-    chunks = 20
-    done = 0
-    for i in range(chunks):
-        n = max_epochs * (i + 1) // chunks - done
-        if n <= 0:
-            continue
-        res = mlp.train(exp.net, theta, exp.X_train, exp.Y_train, opt, n,
-                        batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"],
-                        l2=cfg["l2"], dropout=cfg["drop"], seed=int(first_seed) + done,
-                        callback=check, opt_state=state, start_epoch=done)
-        theta, state = res.theta, res.opt_state
-        done += n
-        if progress is not None:
-            progress(done / max_epochs)
-        if (solved_at >= 0).all():
-            break
-    if progress is not None:
-        progress(1.0)
-    return solved_at
+    return training.seed_statistics(
+        exp.net, exp.X_train, exp.Y_train, exp.y_train, exp.optimizer, n_networks,
+        max_epochs, target, regression=exp.is_regression, init=cfg["init"],
+        first_seed=first_seed, batch_size=exp.batch_size, schedule=exp.schedule,
+        l1=cfg["l1"], l2=cfg["l2"], dropout=cfg["drop"], progress=progress)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -139,27 +138,16 @@ def explain_step(exp, surface, result) -> None:
     with c1:
         style = rcomp.styles_of(exp)[b]
         st.plotly_chart(race_explain.step_figure(surface, result, b, names_of(exp)[b], style,
-                                                 numbers, exp.hyper(key), exp.start),
+                                                 numbers, exp.start),
                         key="ex_map", config=PLOTLY_CONFIG)
     with c2:
-        rows = {
-            t("race.q_point"): numbers["theta"],
-            t("race.q_grad"): numbers["grad"],
-            t("race.q_elr"): numbers["effective_lr"],
-            t("race.q_step"): numbers["step"],
-            t("race.q_new"): numbers["new_theta"],
-        }
-        for field, value in numbers["after"].items():
-            if len(value) == 2:
-                rows[t("race.q_state", name=field)] = value
-        table = pd.DataFrame(rows, index=["x", "y"]).T
-        st.dataframe(table, width="stretch", column_config={
-            c: st.column_config.NumberColumn(format="%.4g") for c in ("x", "y")})
+        st.markdown(race_explain.quantities_table(spec, numbers))
         st.caption(t("race.explain_loss", k=k, before=f"{numbers['loss']:.5g}",
                      after=f"{numbers['new_loss']:.5g}"))
-        if spec.notes_diff:
+        st.caption(t("teach.symbols_note"))
+        if rt.optimizer_notes_diff(key):
             with st.container(border=True):
-                st.markdown(t("race.notes_diff") + " " + spec.notes_diff)
+                st.markdown(t("race.notes_diff") + " " + rt.optimizer_notes_diff(key))
 
 
 def about(exp, surface) -> None:

@@ -77,7 +77,7 @@ def surface_asset(surface_key: str, formula: str, domain: tuple, show_3d: bool,
 
 def schedule_kwargs(kind: str, pairs) -> dict[str, float | int]:
     """Keyword arguments for ``schedules.make(kind, ...)`` (integer parameters as int)."""
-    specs = {p.name: p for p in schedules.SCHEDULES[kind].params}
+    specs = {p.name: p for p in schedules.SCHEDULES[kind].hyper}
     return {name: int(round(v)) if specs[name].kind == "int" else float(v)
             for name, v in pairs}
 

@@ -43,7 +43,7 @@ UNIT_CHOICES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.
 def schedule_specs() -> dict[str, dict[str, tuple[float, float, float]]]:
     """kind -> {parameter: (default, min, max)} for the schedules the page offers."""
     return {kind: {p.name: (float(p.default), float(p.slider_min), float(p.slider_max))
-                   for p in spec.params}
+                   for p in spec.hyper}
             for kind, spec in schedules.SCHEDULES.items() if kind != "constant"}
 
 
@@ -106,7 +106,7 @@ def experiment_from_widgets(ss: MutableMapping) -> rs.Experiment:
     if ss.get("sched", "constant") != "constant":
         kind = ss["sched"]
         schedule = (kind, tuple((p.name, float(ss[f"sp.{p.name}"]))
-                                for p in schedules.SCHEDULES[kind].params))
+                                for p in schedules.SCHEDULES[kind].hyper))
     surface = ss["surf"]
     domain = tuple(float(ss[f"dom{i}"]) for i in range(4))
     (xmin, xmax), (ymin, ymax) = ((domain[0], domain[1]), (domain[2], domain[3])) \
@@ -330,7 +330,7 @@ def sidebar(ss: MutableMapping) -> str | None:
         st.selectbox(t("race.schedule"), options=["constant", *specs], key="sched",
                      format_func=schedule_title, help=t("race.schedule_help"))
         if ss["sched"] != "constant":
-            for p in schedules.SCHEDULES[ss["sched"]].params:
+            for p in schedules.SCHEDULES[ss["sched"]].hyper:
                 skey = f"sp.{p.name}"
                 default, low, high = specs[ss["sched"]][p.name]
                 if skey not in ss or not low <= ss[skey] <= high:

@@ -90,7 +90,7 @@ def _pairs(mapping: Mapping[str, float]) -> Pairs:
 def default_hypers(key: str, surface=None) -> dict[str, float]:
     """Registry defaults, with the learning rate the surface suggests (when it has one)."""
     hyper = dict(optimizers.OPTIMIZERS[key].defaults)
-    if surface is not None and key in getattr(surface, "suggested_lr", {}):
+    if surface is not None and key in surface.suggested_lr:
         hyper["lr"] = float(surface.suggested_lr[key])
     return {name: clamp_hyper(key, name, value)[0] for name, value in hyper.items()}
 

@@ -39,6 +39,16 @@ def optimizer_summary(key: str) -> str:
     return t_or(f"registry.optimizers.{key}.summary", optimizers.OPTIMIZERS[key].summary)
 
 
+def optimizer_notes_diff(key: str) -> str:
+    """How the study notes write optimizer ``key``'s rule differently ('' if the same)."""
+    english = optimizers.OPTIMIZERS[key].notes_diff
+    if not english:
+        return ""
+    # the language files hold it as a format template (its LaTeX braces doubled)
+    return t_or(f"teach.notes_diff.{key}", english.replace("{", "{{").replace("}", "}}")
+                ).format()
+
+
 def hyper_help(key: str, hyper) -> str:
     """Help of one hyper-parameter (a HyperSpec of optimizer ``key``)."""
     return t_or(f"registry.optimizers.{key}.help.{hyper.name}", hyper.help)
@@ -53,14 +63,14 @@ def dataset_story(key: str) -> str:
 
 
 def schedule_title(kind: str) -> str:
-    spec = schedules.SCHEDULES.get(kind)
-    return t_or(f"registry.schedules.{kind}.title", getattr(spec, "title", kind))
+    return t_or(f"registry.schedules.{kind}.title", schedules.SCHEDULES[kind].title)
 
 
-def schedule_help(kind: str, param) -> str | None:
-    """Help of one parameter of schedule ``kind`` (None when the engine gives none)."""
-    english = getattr(param, "help", None)
-    return t_or(f"registry.schedules.{kind}.help.{param.name}", english) if english else None
+def schedule_help(kind: str, hyper) -> str | None:
+    """Help of one hyper-parameter (a HyperSpec) of schedule ``kind`` (None when the engine
+    gives none)."""
+    return t_or(f"registry.schedules.{kind}.help.{hyper.name}", hyper.help) if hyper.help \
+        else None
 
 
 def activation_title(key: str) -> str:

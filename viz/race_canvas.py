@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from engine.descent import valid_rows
 from texts import t
 from viz.race_map import (
     COLORSCALE,
@@ -132,7 +133,7 @@ def path_record(path: np.ndarray, loss: np.ndarray, diverged_at: int, view, cap:
     the engine (rows after a divergence repeat the last valid one)."""
     xr, yr = view
     steps = path.shape[0] - 1
-    n_valid = max(int(diverged_at), 1) if diverged_at >= 0 else steps + 1
+    n_valid = int(valid_rows(diverged_at >= 0, diverged_at, steps))
     span = max(xr[1] - xr[0], yr[1] - yr[0])
     kept = kept_indices(path, n_valid, span * PIXEL, cap)
     mark, left_at = None, -1

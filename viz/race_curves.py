@@ -26,10 +26,8 @@ __all__ = [
 ]
 
 def valid_rows(result, b: int) -> int:
-    steps = np.asarray(result.loss).shape[0] - 1
-    if bool(result.diverged[b]):
-        return max(int(result.diverged_at[b]), 1)
-    return steps + 1
+    """Rows of run b to draw: the engine's :func:`engine.descent.valid_rows`."""
+    return int(result.n_valid[b])
 
 
 def _curve_layout(y_title: str, log_y: bool, present: bool = False) -> dict:

@@ -21,7 +21,7 @@ def summary_frame(surface, result, names, tol: float = 1e-3) -> pd.DataFrame:
     f ≤ f(that point) + tol (first such iterate t; "—" if never or diverged), divergence."""
     final = np.asarray(result.path)[-1]
     final_loss = np.asarray(result.loss)[-1]
-    points = list(getattr(surface, "minima", ()))
+    points = list(surface.minima)
     rows = []
     for b in range(final.shape[0]):
         label, distance, reach = "—", None, "—"

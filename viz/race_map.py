@@ -59,7 +59,7 @@ def view_ranges(surface, start=None) -> tuple[list[float], list[float]]:
 
 def min_f(surface, Z: np.ndarray) -> float:
     """Lowest value among the grid and the listed minima (the bottom of the colour scale)."""
-    listed = [p.f for p in getattr(surface, "minima", ()) if p.kind in ("global", "local")]
+    listed = [p.f for p in surface.minima if p.kind in ("global", "local")]
     candidates = [float(np.min(Z))] + [float(v) for v in listed if math.isfinite(v)]
     return min(candidates)
 
@@ -227,5 +227,5 @@ def race_map_source(surface, grid: tuple[np.ndarray, np.ndarray, np.ndarray]) ->
     """The 2-D race map's picture (PNG data URI) for ``surface`` sampled on ``grid``."""
     xs, ys, Z = grid
     f_min = min_f(surface, Z)
-    shown = log_transform(Z, f_min) if getattr(surface, "log_color", False) else Z
+    shown = log_transform(Z, f_min) if surface.log_color else Z
     return map_image(shown, aspect=(ys[-1] - ys[0]) / (xs[-1] - xs[0]))
