@@ -14,6 +14,7 @@ import streamlit as st
 
 from app_pages import graph_stepper
 from app_pages import lesson_state as ls
+from app_pages import registry_texts as rt
 from engine import graph as g
 from engine import mlp, optimizers
 from engine.expression import ExpressionError, parse, parse_syntax
@@ -149,7 +150,8 @@ def formula_view() -> None:
     try:
         tree = parse_syntax(text)
     except ExpressionError as exc:
-        st.error(t("backprop.formula_error", message=str(exc)), icon=":material/error:")
+        st.error(t("backprop.formula_error", message=rt.error_message(exc)),
+                 icon=":material/error:")
         return
     graph = g.from_syntax(tree)
     point = {"x": float(ss[K("x")]), "y": float(ss[K("y")])}
@@ -171,7 +173,7 @@ def _compare_with_sympy(text, back, point) -> None:
     try:
         surface = _sympy_surface(text)
     except ExpressionError as exc:
-        st.info(t("backprop.sympy_unavailable", message=str(exc)))
+        st.info(t("backprop.sympy_unavailable", message=rt.error_message(exc)))
         return
     theirs = surface.grad(np.array([point["x"], point["y"]], dtype=float))
     rows = []

@@ -17,6 +17,7 @@ import streamlit as st
 from app_pages import network_live as live
 from app_pages import network_model as nm
 from app_pages import registry_texts as rt
+from app_pages import url_values as uv
 from app_pages.network_explain import (
     backprop_latex,
     forward_latex,
@@ -30,19 +31,7 @@ from viz.style import OPTIMIZER_COLORS
 
 # target training speed in epochs per second, independent of how fast the browser redraws
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
-PRESETS = {
-    "perceptron": dict(ds="xor", hl=0, act="tanh", pair="sigmoid_bce", opt="adam",
-                       hyper={"lr": 0.05}, ep=1000),
-    "tanh241": dict(ds="xor", hl=1, w=4, act="tanh", pair="sigmoid_bce", opt="adam",
-                    hyper={"lr": 0.01}, ep=1000),
-    # small initial weights make the product of sigmoid' (<= 0.25) and W shrink fast
-    "deep_sigmoid": dict(ds="circle", hl=4, w=8, act="sigmoid", pair="sigmoid_bce",
-                         opt="gd", hyper={"lr": 0.5}, ep=3000, init="normal"),
-    "spiral": dict(ds="spiral", hl=3, w=12, act="relu", pair="sigmoid_bce", opt="adam",
-                   hyper={"lr": 0.01}, ep=2000, init="he", noise=0.05, n=300),
-    "too_large_lr": dict(ds="xor", hl=1, w=4, act="tanh", pair="linear_mse", opt="gd",
-                         hyper={"lr": 3.0}, ep=1000),
-}
+PRESETS = nm.PRESETS  # one-click scenarios (their claims are tested on the engine)
 
 
 # --------------------------------------------------------------------------- state
@@ -153,15 +142,18 @@ def sidebar() -> tuple[dict, tuple | None, str | None]:
                 if file is None:
                     upload_error = t("network.upload_missing")
                 else:
+                    problem = None
                     try:
                         uploaded = datasets.parse_csv(file.getvalue())
-                        if int(np.max(uploaded[1])) > 2:
-                            raise datasets.DatasetError(t("network.too_many_classes"))
-                        if len(uploaded[0]) > nm.MAX_POINTS:
-                            raise datasets.DatasetError(
-                                t("network.too_many_points", n=nm.MAX_POINTS))
                     except datasets.DatasetError as exc:
-                        upload_error = t("network.upload_bad", problem=str(exc))
+                        problem = rt.error_message(exc)
+                    else:
+                        if int(np.max(uploaded[1])) > 2:
+                            problem = t("network.too_many_classes")
+                        elif len(uploaded[0]) > nm.MAX_POINTS:
+                            problem = t("network.too_many_points", n=nm.MAX_POINTS)
+                    if problem is not None:
+                        upload_error = t("network.upload_bad", problem=problem)
                         uploaded = None
             else:
                 st.caption(rt.dataset_story(ds))
@@ -427,7 +419,7 @@ def main() -> None:
 
     config, uploaded, upload_error = sidebar()
     if st.session_state.get("nn_url_reset"):
-        st.warning(t("common.bad_url", names=", ".join(st.session_state["nn_url_reset"])))
+        st.warning(uv.messages(st.session_state["nn_url_reset"]), icon=":material/link_off:")
     _write_url(config)
     if upload_error:
         st.error(upload_error, icon=":material/upload_file:")

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from app_pages.url_values import Note, number
 from engine import datasets, mlp, optimizers, schedules, training
 from texts import t
 
@@ -66,6 +67,24 @@ def pair_help() -> str:
 # defaults are tuned for the 2-D surfaces of the race page).
 NETWORK_LR = {"gd": 0.5, "momentum": 0.1, "nag": 0.1, "adagrad": 0.1, "rmsprop": 0.01,
               "adadelta": 1.0, "adam": 0.03, "adamw": 0.03, "nadam": 0.03, "adamax": 0.05}
+
+# One-click scenarios: the controls each one sets (the rest take their defaults). What the
+# page says about each (network.preset_<name>_watch) is checked on the engine's numbers in
+# tests/app/test_network_app.py.
+PRESETS = {
+    "perceptron": dict(ds="xor", hl=0, act="tanh", pair="sigmoid_bce", opt="adam",
+                       hyper={"lr": 0.05}, ep=1000),
+    "tanh241": dict(ds="xor", hl=1, w=4, act="tanh", pair="sigmoid_bce", opt="adam",
+                    hyper={"lr": 0.01}, ep=1000),
+    # small initial weights make the product of sigmoid' (<= 0.25) and W shrink fast
+    "deep_sigmoid": dict(ds="circle", hl=4, w=8, act="sigmoid", pair="sigmoid_bce",
+                         opt="gd", hyper={"lr": 0.5}, ep=3000, init="normal"),
+    "spiral": dict(ds="spiral", hl=3, w=12, act="relu", pair="sigmoid_bce", opt="adam",
+                   hyper={"lr": 0.01}, ep=2000, init="he", noise=0.05, n=300),
+    "too_large_lr": dict(ds="xor", hl=1, w=4, act="tanh", pair="linear_mse", opt="gd",
+                         hyper={"lr": 3.0}, ep=1000),
+}
+
 
 # Optimizer hyper-parameters we do not show: coupled weight decay duplicates L2 (which the
 # page sets under Regularisation); AdamW keeps its decoupled one.
@@ -131,9 +150,16 @@ class Field:
     parse: Callable[[str], Any]
 
 
+def _whole(text: str) -> int:
+    value = number(text)
+    if value is None or value != int(value):
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(value)
+
+
 def _int_in(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        value = int(text)
+        value = _whole(text)
         if not lo <= value <= hi:
             raise ValueError(f"{value} not in [{lo}, {hi}]")
         return value
@@ -142,7 +168,7 @@ def _int_in(lo: int, hi: int) -> Callable[[str], int]:
 
 def _int_choice(options) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        value = int(text)
+        value = _whole(text)
         if value not in options:
             raise ValueError(f"{value} is not one of {options}")
         return value
@@ -151,9 +177,9 @@ def _int_choice(options) -> Callable[[str], int]:
 
 def _float_in(lo: float, hi: float) -> Callable[[str], float]:
     def parse(text: str) -> float:
-        value = float(text)
-        if not (math.isfinite(value) and lo <= value <= hi):
-            raise ValueError(f"{value} not in [{lo}, {hi}]")
+        value = number(text)
+        if value is None or not lo <= value <= hi:
+            raise ValueError(f"{text!r} not a number in [{lo}, {hi}]")
         return value
     return parse
 
@@ -205,10 +231,12 @@ def _hyper_parser(spec) -> Callable[[str], Any]:
         return _bool
 
     def parse(text: str) -> float:
-        value = float(text)
+        value = number(text)
+        if value is None:
+            raise ValueError(f"{spec.name} {text!r} is not a number")
         low_ok = value >= spec.min if spec.min_inclusive else value > spec.min
         high_ok = value <= spec.max if spec.max_inclusive else value < spec.max
-        if not (math.isfinite(value) and low_ok and high_ok):
+        if not (low_ok and high_ok):
             raise ValueError(f"{spec.name} {value} out of range")
         return int(value) if spec.kind == "int" else value
     return parse
@@ -245,20 +273,25 @@ def _first(value) -> str:
     return str(value)
 
 
-def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """URL query -> (session values {session key: value}, names of values that were reset).
+def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[Note]]:
+    """URL query -> (session values {session key: value}, a note per value that was reset).
 
     Only keys present in the query are returned; absent keys keep their defaults. Never
-    raises: a malformed or out-of-range value is dropped and its name listed in ``reset``.
+    raises: a malformed or out-of-range value is dropped (the page shows its default) and
+    a "reset" note (:class:`url_values.Note`) names it, what it was and the default.
     """
     values: dict[str, Any] = {}
-    reset: list[str] = []
+    notes: list[Note] = []
+
+    def reset(f: Field) -> None:
+        notes.append(Note(f.key, "reset", _first(query[f.key]), _fmt(f.default)))
+
     for f in base_fields():
         if f.key in query:
             try:
                 values[f.key] = f.parse(_first(query[f.key]))
             except (ValueError, TypeError, OverflowError):
-                reset.append(f.key)
+                reset(f)
     opt = values.get("opt", "adam")
     sched = values.get("sched", "constant")
     for f, session_key in dependent_fields(opt, sched):
@@ -266,13 +299,13 @@ def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
             try:
                 values[session_key] = f.parse(_first(query[f.key]))
             except (ValueError, TypeError, OverflowError):
-                reset.append(f.key)
-    # a pair the dataset's task cannot use is reset too
+                reset(f)
+    # a pair the dataset's task cannot use is reset too (to the task's first pair)
     task = dataset_task(values.get("ds", default_dataset()))
     if "pair" in values and values["pair"] not in pairs_for(task):
         del values["pair"]
-        reset.append("pair")
-    return values, reset
+        notes.append(Note("pair", "reset", _first(query["pair"]), pairs_for(task)[0]))
+    return values, notes
 
 
 def _fmt(value: Any) -> str:

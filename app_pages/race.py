@@ -21,11 +21,12 @@ from app_pages import race_compute as rcomp
 from app_pages import race_controls as rc
 from app_pages import race_state as rs
 from app_pages import registry_texts as rt
+from app_pages import url_values as uv
 from engine import optimizers
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
-from texts import current_language, t
-from viz import race_canvas, race_explain, race_export, race_figure, race_map
+from texts import t
+from viz import race_canvas, race_curves, race_explain, race_export, race_figure, race_map
 from viz.style import PLOTLY_CONFIG, fonts
 
 ss = st.session_state
@@ -79,7 +80,7 @@ def race_map_canvas(shown: rs.Experiment, result, names, present: bool) -> None:
     for run, key in zip(runs, keys, strict=True):
         run["sweep"] = rcomp.sweep_asset(rcomp.sweep_setting(core, key))
     surface_asset = rcomp.surface_asset(shown.surface, shown.formula, shown.domain, show_3d,
-                                        current_language())
+                                        race_canvas.surface_words())
     start_f = float(np.nan_to_num(surface.f(np.asarray(shown.start, dtype=float))))
     f = fonts(present)
     payload = {
@@ -197,16 +198,18 @@ def race_panel() -> None:
     page_style(present)
     header()
     if ss.get("race_notes") and exp == ss.get("race_loaded"):
-        st.warning(t("common.bad_url", names=", ".join(ss["race_notes"])),
-                   icon=":material/link_off:")
+        st.warning(uv.messages(ss["race_notes"]), icon=":material/link_off:")
 
     formula_error = ss.get("race_formula_error")
     shown = exp
     if formula_error:  # a typed formula that cannot be used: the last surface that worked
-        shown = ss.get("race_last_ok") or rs.default_experiment()
+        last_ok = ss.get("race_last_ok")
+        shown = last_ok or rs.default_experiment()
         shown = replace(shown, optimizers=exp.optimizers, steps=exp.steps, noise=exp.noise,
                         seed=exp.seed, schedule=exp.schedule, scenario="")
-        st.error(t("race.formula_fallback"), icon=":material/error:")
+        st.error(t("race.formula_fallback") if last_ok else t(
+            "teach.formula_fallback_default", surface=rt.surface_title(shown.surface)),
+                 icon=":material/error:")
     elif exp.optimizers:
         ss["race_last_ok"] = exp
     surface = rcomp.surface_of(shown)
@@ -231,14 +234,20 @@ def race_panel() -> None:
                     f"{rt.scenario_watch(shown.scenario)}", icon=":material/visibility:")
         for b in np.flatnonzero(result.diverged):
             key = shown.optimizer_keys[b]
-            st.warning(t("race.diverged_note", name=names[b], step=int(result.diverged_at[b]),
-                         lr=suggest_lr(shown, key)), icon=":material/close:")
+            reason = rcomp.stop_reason(surface, result, b)  # "start": said above already
+            if reason == "diverged":
+                st.warning(t("race.diverged_note", name=names[b], step=int(result.diverged_at[b]),
+                             lr=suggest_lr(shown, key)), icon=":material/close:")
+            elif reason == "undefined":
+                st.warning(t("teach.stopped_undefined", name=names[b],
+                             step=int(result.diverged_at[b])), icon=":material/block:")
         # lazy tabs: only the open one is computed and drawn (a change redraws less)
         tab_loss, tab_grad, tab_table, tab_settings = st.tabs(
             [t("race.tab_loss"), t("race.tab_grad"), t("race.tab_table"),
              t("race.tab_settings")], key="tab", on_change="rerun")
         if tab_loss.open or tab_grad.open:
-            loss_dict, grad_dict = rcomp.curve_dicts(core, names, present, current_language())
+            loss_dict, grad_dict = rcomp.curve_dicts(core, names, present,
+                                                     race_curves.curve_words())
         if tab_loss.open:
             with tab_loss:
                 curves_canvas("race_loss", loss_dict, "loss", present)
@@ -259,7 +268,8 @@ def race_panel() -> None:
         if not present:
             d1, d2 = st.columns(2)
             d1.download_button(t("race.download_csv"),
-                               data=lambda: race_export.runs_csv(result, list(names)),
+                               data=lambda: race_export.runs_csv(
+                                   result, list(names), rs.settings_lines(core, st.context.url)),
                                file_name="descent_lab_race.csv", mime="text/csv",
                                on_click="ignore", icon=":material/download:", width="stretch",
                                key="dl_csv")

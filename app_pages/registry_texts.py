@@ -9,10 +9,12 @@ engine's text, so a registry entry not yet copied still shows words, not a key.
 
 from __future__ import annotations
 
-from engine import datasets, mlp, optimizers, schedules
+from engine import datasets, expression, mlp, optimizers, schedules
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
-from texts import t_or
+from texts import has, t, t_or
+
+ERROR_SECTIONS = {expression.ExpressionError: "expression", datasets.DatasetError: "dataset"}
 
 
 def scenario_title(key: str) -> str:
@@ -75,3 +77,11 @@ def schedule_help(kind: str, hyper) -> str | None:
 
 def activation_title(key: str) -> str:
     return t_or(f"registry.activations.{key}.title", mlp.ACTIVATIONS[key].title)
+
+
+def error_message(error: ValueError) -> str:
+    """An engine error a student caused (a typed formula, an uploaded file) in the current
+    language: ``teach.<expression|dataset>.<code>`` filled with the error's fields, or the
+    engine's English when the language file lacks it."""
+    key = f"teach.{ERROR_SECTIONS[type(error)]}.{error.code}"
+    return t(key, **error.params) if has(key) else str(error)

@@ -36,10 +36,10 @@ def config(**changes) -> dict:
 
 
 def test_query_values_are_parsed_and_typed():
-    values, reset = nm.parse_query({"ds": "moons", "hl": "3", "w": "8", "act": "relu",
+    values, notes = nm.parse_query({"ds": "moons", "hl": "3", "w": "8", "act": "relu",
                                     "bn": "1", "opt": "momentum", "lr": "0.2",
                                     "momentum": "0.5", "noise": "0.25", "lang": "en"})
-    assert reset == []
+    assert notes == []
     assert values == {"ds": "moons", "hl": 3, "w": 8, "act": "relu", "bn": True,
                       "opt": "momentum", "noise": 0.25,
                       "h_momentum_lr": 0.2, "h_momentum_momentum": 0.5}
@@ -51,8 +51,8 @@ def test_query_values_are_parsed_and_typed():
     ("lr", "inf"), ("beta1", "1.0"), ("bs", "3"), ("ep", "20001"), ("test", "0.9"),
 ])
 def test_malformed_query_value_is_reset_and_named(key, bad):
-    values, reset = nm.parse_query({key: bad, "opt": "adam"} if key != "opt" else {key: bad})
-    assert reset == [key]
+    values, notes = nm.parse_query({key: bad, "opt": "adam"} if key != "opt" else {key: bad})
+    assert [(n.name, n.what, n[2]) for n in notes] == [(key, "reset", bad)]
     assert key not in values and f"h_adam_{key}" not in values
 
 
@@ -64,8 +64,8 @@ URL_KEYS = sorted(nm.url_keys("adam", "constant"))
                        st.one_of(st.text(max_size=12), st.sampled_from(
                            ["0", "1", "-1", "1e308", "nan", "inf", "0.5", "xor", "adam"]))))
 def test_any_query_parses_without_exception_into_a_buildable_config(query):
-    values, reset = nm.parse_query(query)
-    assert set(reset) <= set(query)
+    values, notes = nm.parse_query(query)
+    assert {n.name for n in notes} <= set(query)
     cfg = config(**{k: v for k, v in values.items() if not k.startswith(("h_", "s_"))})
     cfg["hyper"].update({k.split("_", 2)[2]: v for k, v in values.items()
                          if k.startswith(f"h_{cfg['opt']}_")})
@@ -79,21 +79,22 @@ def test_any_query_parses_without_exception_into_a_buildable_config(query):
 
 
 def test_pair_that_does_not_fit_the_task_is_reset():
-    values, reset = nm.parse_query({"ds": "sine", "pair": "softmax_cce"})
-    assert reset == ["pair"] and values == {"ds": "sine"}
+    values, notes = nm.parse_query({"ds": "sine", "pair": "softmax_cce"})
+    assert notes == [("pair", "reset", "softmax_cce", "linear_mse")] and values == {"ds": "sine"}
 
 
 def test_query_round_trip_keeps_only_non_defaults():
     cfg = config(ds="circle", hl=2, opt="rmsprop", hyper={"lr": 0.005})
     query = nm.to_query(cfg)
     assert query == {"ds": "circle", "hl": "2", "opt": "rmsprop", "lr": "0.005"}
-    values, reset = nm.parse_query(query)
-    assert reset == [] and values["h_rmsprop_lr"] == 0.005 and values["hl"] == 2
+    values, notes = nm.parse_query(query)
+    assert notes == [] and values["h_rmsprop_lr"] == 0.005 and values["hl"] == 2
 
 
 def test_schedule_parameters_travel_in_the_url():
-    values, reset = nm.parse_query({"sched": "step", "s_step_size": "50", "s_gamma": "2"})
-    assert values == {"sched": "step", "s_step_step_size": 50} and reset == ["s_gamma"]
+    values, notes = nm.parse_query({"sched": "step", "s_step_size": "50", "s_gamma": "2"})
+    assert values == {"sched": "step", "s_step_step_size": 50}
+    assert [n.name for n in notes] == ["s_gamma"]
     cfg = config(sched="step", sched_hyper={"step_size": 50, "gamma": 0.5, "warmup": 0})
     assert nm.to_query(cfg) == {"sched": "step", "s_step_size": "50"}
 
@@ -597,3 +598,73 @@ def test_korean_formulas_have_no_english_captions():
     assert "backprop in the engine" not in text and "엔진의 역전파" in text
     assert "square_avg" not in text and "exp_avg" not in text
     assert notes.startswith("학습 노트") and r"\epsilon" in notes and "{{" not in notes
+
+
+# --------------------------------------------------------------------------- the one-click
+# scenarios: what their text says is what the engine does (three weight seeds each)
+
+
+def preset_run(name: str, seed: int, epochs: int | None = None, **changes):
+    preset = {**nm.PRESETS[name], **changes}
+    exp = nm.build(config(**preset))
+    run = nm.new_run(exp, "k", seed)
+    nm.advance(exp, run, epochs or preset["ep"])
+    return exp, run
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_perceptron_preset_is_stuck_at_75_percent_or_below(seed):
+    _, run = preset_run("perceptron", seed)
+    assert max(run.history["train_acc"]) <= 0.75
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tanh241_preset_reaches_100_percent_within_about_a_hundred_epochs(seed):
+    _, run = preset_run("tanh241", seed, epochs=200)
+    assert 1.0 in run.history["train_acc"][:151]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_deep_sigmoid_preset_gradient_gap_then_collapse(seed):
+    """First epochs: layer 1's gradient > 1,000× smaller than the last layer's. After about
+    50 epochs all five layers sit below 1e-6 and the accuracy stays near 50 %. ReLU with He
+    keeps the layers within a factor of about 10."""
+    _, run = preset_run("deep_sigmoid", seed, epochs=600)
+    norms = np.asarray(run.grad_norms)
+    assert norms.shape[1] == 5
+    assert (norms[:5, 0] / norms[:5, -1] < 1e-3).all()
+    assert (norms[49:] < 1e-6).all()
+    assert max(run.history["train_acc"]) <= 0.55
+    _, relu = preset_run("deep_sigmoid", seed, epochs=300, act="relu", init="he")
+    relu_norms = np.asarray(relu.grad_norms)
+    assert (relu_norms[:5, 0] / relu_norms[:5, -1] > 0.05).all()
+    assert relu.history["train_acc"][-1] > 0.9
+
+
+def test_spiral_preset_three_layers_wind_round_one_layer_never_gets_every_point():
+    for seed in (0, 1):
+        _, run = preset_run("spiral", seed, epochs=400)
+        assert 1.0 in run.history["train_acc"]  # within a few hundred epochs
+        _, flat = preset_run("spiral", seed, epochs=2000, hl=1)
+        assert max(flat.history["train_acc"]) < 1.0
+
+
+def test_too_large_lr_preset_diverges_and_0_3_does_not():
+    for seed in (0, 1):
+        _, run = preset_run("too_large_lr", seed)
+        assert run.diverged and 0 < run.diverged_at < 100
+        _, calm = preset_run("too_large_lr", seed, hyper={"lr": 0.3})
+        assert not calm.diverged and calm.history["train_acc"][-1] == 1.0
+
+
+def test_layer_colours_are_told_apart():
+    """Five layers at the same height (deep sigmoid after 50 epochs) stay distinguishable:
+    no two colours closer than 70 in RGB (a blend of blues was ~60 apart)."""
+    from viz import network_curves
+
+    fig = network_curves.layer_grad_norm_figure(np.arange(1, 4), np.ones((3, 5)) * 1e-7,
+                                                [f"layer {i}" for i in range(5)])
+    colours = [tr.line.color for tr in fig.data]
+    rgb = [np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in colours]
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(rgb) for b in rgb[i + 1:]]
+    assert len(set(colours)) == 5 and min(gaps) > 70

@@ -103,7 +103,8 @@ def test_download_csv(page, app_url):
         page.get_by_role("button", name=re.compile("Runs \\(CSV\\)")).click()
     path = info.value.path()
     text = open(path, encoding="utf-8").read()
-    lines = text.splitlines()
+    assert text.startswith("# ") and "\n# query: " in text  # the settings come first
+    lines = [line for line in text.splitlines() if not line.startswith("# ")]
     assert lines[0] == "step,optimizer,x,y,loss,grad_norm,diverged"
     steps = 300
     assert len(lines) == 1 + 2 * (steps + 1)  # two optimizers, every iterate
