@@ -14,6 +14,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+# assets/ is a package installed beside this module (package data in pyproject.toml), so the
+# same path works in a checkout, an editable install and a plain ``pip install .``
 I18N_DIR = Path(__file__).resolve().parent / "assets" / "i18n"
 DEFAULT_LANGUAGE = "en"
 
