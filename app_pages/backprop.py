@@ -20,6 +20,7 @@ from engine import mlp, optimizers
 from engine.expression import ExpressionError, parse, parse_syntax
 from texts import t
 from viz.graph import format_number, node_names
+from viz.style import tex_num
 
 PREFIX = "bp"
 VIEWS = ("apples", "chain", "formula", "network")
@@ -126,7 +127,7 @@ def chain_view() -> None:
     tv = x + y
     st.latex(r"z = t^2,\quad t = x + y,\qquad \frac{\partial z}{\partial x} = "
              r"\frac{\partial z}{\partial t}\,\frac{\partial t}{\partial x} = 2t \times 1 = "
-             rf"2(x + y) = 2 \times {format_number(tv)} = {format_number(back.grad['x'])}")
+             rf"2(x + y) = 2 \times {tex_num(tv)} = {tex_num(back.grad['x'])}")
     st.caption(t("backprop.legend"))
     graph_stepper.show("bp_chain", graph, values, back, step_key=K("cstep"),
                        names=node_names(graph), result_label="z", output_name="z",
