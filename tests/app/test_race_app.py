@@ -670,3 +670,28 @@ def test_figure_words_are_arguments_not_looked_up(monkeypatch):
     assert spec["layout"]["xaxis"]["title"]["text"] == dict(ko_c.pairs)["race_viz.step"] != \
         dict(words_c.pairs)["race_viz.step"]
     race_canvas.surface_data(surface, race_map.surface_grid(surface, 20), words=words_s)
+
+
+def test_korean_explain_panel_shows_symbols_and_korean_notes():
+    """No raw state names (square_avg, exp_avg) and the notes comparison in Korean."""
+    import texts as tx
+
+    at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "ko"
+    at.query_params["sc"] = "adagrad_fades"
+    try:  # AppTest formats the widgets' options in this thread: in the page's language
+        tx.use("ko")
+        at.run()
+        at.switch_page("app_pages/race.py").run()
+        at.session_state["ex_open"] = True
+        at.run()
+        at.selectbox(key="ex_opt").set_value(1).run()  # RMSProp
+    finally:
+        tx.use("en")
+    no_exception(at)
+    shown = texts(at.markdown) + texts(at.caption)
+    assert "square_avg" not in shown and "$v$" in shown
+    korean_notes = tx.strings("ko")["teach.notes_diff.rmsprop"].replace("{{", "{").replace(
+        "}}", "}")
+    assert korean_notes[:40] in shown
+    assert tx.strings("ko")["teach.symbols_note"][:20] in shown
