@@ -5,9 +5,12 @@ module turns it into an :class:`Experiment` (data, network, optimizer, schedule)
 advances a :class:`Run` (theta, optimizer state, history) a few epochs at a time. Keeping
 it free of Streamlit lets tests drive it directly and keeps the page thin.
 
-URL layer: every key of :data:`FIELDS` is a query parameter. :func:`parse_query` turns the
-raw strings into validated values; a malformed or out-of-range value falls back to its
-default and is listed in ``reset`` so the page can say what it ignored.
+URL layer: every field of :func:`base_fields` (and the chosen optimizer's and schedule's,
+:func:`dependent_fields`) is a query parameter. :func:`parse_query` turns the raw strings
+into validated values; a malformed or out-of-range value falls back to its default, with
+a note (:class:`app_pages.url_values.Note`) that says so. The sweeps of the
+"Compare optimizers" and "Seed statistics" tabs are engine.training calls, with the work
+bounded here (:func:`epoch_cap`).
 """
 
 from __future__ import annotations
