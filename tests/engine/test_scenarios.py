@@ -244,3 +244,31 @@ def test_adagrad_fades_below_rmsprop():
     rms_path = result.path[:, col["rmsprop"]]
     assert np.linalg.norm(rms_path[-1] - (1.0, 1.0)) < 0.4
     assert np.abs(rms_path[500:, 1] - rms_path[500:, 0] ** 2).max() < 0.1
+
+
+def test_the_words_quote_the_numbers_the_engine_gives():
+    """The numbers and claims written in the stories are the engine's (a story that says
+    Adam "heads almost straight for the centre" or that AdaGrad "slows down on the valley
+    floor" near the minimum would fail here)."""
+    ada = SCENARIOS["adagrad_fades"]
+    travel, steps, loss, within = (float(v) for v in re.search(
+        r"about ([\d.]+) in (\d+) steps, the loss still about ([\d.]+)\).*within ([\d.]+) of "
+        r"the minimum at \(1, 1\)", ada.what_to_watch, re.S).groups())
+    result, col = race(ada)
+    path = result.path[:, col["adagrad"]]
+    assert steps == ada.steps
+    assert abs(np.linalg.norm(path[-1] - path[0]) - travel) < 0.05
+    assert abs(result.loss[-1, col["adagrad"]] - loss) < 0.5
+    assert np.linalg.norm(result.path[-1, col["rmsprop"]] - (1.0, 1.0)) < within
+
+    zig = SCENARIOS["zigzag"].what_to_watch
+    assert "straight for the centre" not in zig
+    assert "farthest from the bottom of the three" in zig and "100 steps" in zig
+    result, col = race(SCENARIOS["zigzag"])
+    assert SCENARIOS["zigzag"].steps == 100
+    assert np.argmax(result.loss[-1]) == col["adam"]
+
+    ras = SCENARIOS["rastrigin"]
+    assert "Momentum hops over four ridges to (0, 1)" in ras.what_to_watch
+    result, col = race(ras)
+    np.testing.assert_allclose(result.path[-1, col["momentum"]], (0.0, 1.0), atol=0.05)
