@@ -75,5 +75,6 @@ def message(note: Note) -> str:
 
 
 def messages(notes) -> str:
-    """Every note, one line each (Markdown), for a single notice."""
-    return "\n".join(f"- {message(note)}" for note in notes)
+    """Every note, one line each (Markdown hard line breaks: one paragraph), for a single
+    notice."""
+    return "  \n".join(message(note) for note in notes)
