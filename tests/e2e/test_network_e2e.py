@@ -119,5 +119,7 @@ def test_too_large_learning_rate_stops_with_a_banner(page, app_url):
 
 def test_malformed_link_is_reported_not_raised(page, app_url):
     open_network(page, app_url, "?hl=99&ds=spiral&lr=oops")
-    assert page.get_by_text("reset to defaults: hl, lr").is_visible()
+    # one notice, a line per parameter saying what happened to it
+    note = page.locator('[data-testid="stAlertContainer"]').filter(has_text="hl (99)")
+    assert note.is_visible() and "lr (oops)" in note.inner_text()
     no_exception_on_page(page)
