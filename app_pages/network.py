@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_pages import network_live as live
 from app_pages import network_model as nm
+from app_pages import present
 from app_pages import registry_texts as rt
 from app_pages import url_values as uv
 from app_pages.network_explain import (
@@ -93,6 +94,7 @@ def _write_url(config: dict) -> None:
     for key, value in query.items():
         if st.query_params.get(key) != value:
             st.query_params[key] = value
+    present.sync_url(st.query_params, st.session_state)
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -403,11 +405,33 @@ def _config_label(exp: nm.Experiment) -> str:
 # --------------------------------------------------------------------------- page
 
 
+def _reset_defaults() -> None:
+    """Reset to defaults: the default experiment, as on a first visit without a link."""
+    state = st.session_state
+    for f in nm.base_fields():
+        state[f.key] = f.default
+    for opt in optimizers.OPTIMIZERS:
+        for spec in nm.optimizer_hypers(opt):
+            state[nm.hyper_session_key(opt, spec.name)] = nm.hyper_default(opt, spec)
+    state["nn_preset"] = None
+    state["nn_preset_sig"] = None
+    state["nn_playing"] = False
+    state["nn_speed"] = 20
+    state.pop("nn_run", None)
+
+
 def main() -> None:
     _init_state()
+    present.init(st.session_state, st.query_params)
     # a projector shows 1280x720: less empty space above the title
     st.html("<style>[data-testid='stMainBlockContainer']{padding-top:1.5rem}</style>")
-    st.title(t("network.title"))
+    present.style(st.session_state)
+    title, toggle = st.columns([4, 1], vertical_alignment="center")
+    title.title(t("network.title"))
+    present.toggle(toggle)
+    st.sidebar.button(t("common.reset_defaults"), key="nn_reset_defaults",
+                      on_click=_reset_defaults, icon=":material/restart_alt:", width="stretch",
+                      help=t("network.reset_defaults_help"))
     _forget_edited_preset()
     st.pills(t("network.presets"), list(PRESETS), key="nn_preset", on_change=_apply_preset,
              format_func=lambda k: t(f"network.preset_{k}"), label_visibility="collapsed")

@@ -21,16 +21,17 @@ import time
 import numpy as np
 import streamlit as st
 
-from app_pages import canvas
+from app_pages import canvas, present
 from app_pages import network_model as nm
 from app_pages import registry_texts as rt
 from texts import t
 from viz import network_curves, network_inside, network_map
 
 TICK_S = 0.3             # fragment timer while playing
-FRAMES_PER_TICK = 4      # decision-map snapshots per tick: 13 redraws a second
+FRAMES_PER_TICK = 5      # decision-map snapshots per tick: 16 redraws a second
 TRAIN_BUDGET_S = 0.08    # training time per tick (the chunk size adapts to it)
 LIVE_HEIGHT = 420        # CSS px of the decision map and the curves
+DIAGRAM_EVERY_S = 1.0    # the network diagram while playing: redrawn at most this often
 NONLINEAR = {"xor", "xor_cloud", "circle", "moons", "spiral"}
 
 
@@ -119,8 +120,9 @@ def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list) -> None:
     xs, ys, _ = exp.grid
     # the map fills its column at the data's aspect (a 1-D fit: 0.75)
     aspect = 0.75 if ys is None else float((ys[-1] - ys[0]) / (xs[-1] - xs[0]))
+    # margins: axes and ticks, the colour bar at the right, the legend's row on top
     payload: dict = {"view": "plot", "doc": doc,
-                     "fit": {"aspect": aspect, "width": 150, "height": 130, "max": 640}}
+                     "fit": {"aspect": aspect, "width": 150, "height": 110, "max": 640}}
     if not canvas.holds("nn_map", doc):
         payload["figure"] = boundary(exp, run.theta).to_dict()
     elif len(snapshots) > 1:
@@ -137,7 +139,8 @@ def curves_canvas(exp: nm.Experiment, run: nm.Run) -> None:
     # a single point (epoch 0) is drawn with a marker; from the second on, lines only: a
     # new document then, so the figure is sent again in its "lines" form
     doc = f"{_doc(run)}:{min(len(history['epoch']), 2)}"
-    payload: dict = {"view": "plot", "doc": doc, "height": LIVE_HEIGHT}
+    payload: dict = {"view": "plot", "doc": doc,
+                     "height": 560 if present.on(st.session_state) else LIVE_HEIGHT}
     if not canvas.holds("nn_curves", doc):
         payload["figure"] = network_curves.curves_figure(history, height=LIVE_HEIGHT).to_dict()
         xs, ys = network_curves.curves_series(history)
@@ -253,7 +256,7 @@ def live_panel(exp: nm.Experiment, key: str, playing_at_start: bool, tabs) -> No
 
     status_messages(exp, run, stop_at)
 
-    left, right = st.columns([1, 1.15], gap="medium")
+    left, right = st.columns([1.2, 1], gap="medium")
     with left:
         map_canvas(exp, run, snapshots)
     with right:
@@ -284,10 +287,16 @@ def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
     a, b = st.columns(2, gap="medium")
     with a:
         st.markdown(f"**{t('network.diagram_title')}**")
-        # the whole (small) figure each tick: Plotly.react changes the line widths in place
-        canvas.mount("nn_diagram", {"view": "plot", "height": 380, "figure":
-                                    network_inside.network_diagram(net.sizes, weights,
-                                                                   height=380).to_dict()})
+        # the whole (small) figure, Plotly.react changes the line widths in place; while
+        # playing at most once a second (a weight's width does not move faster than that)
+        now = time.monotonic()
+        state = st.session_state
+        if not playing or now - state.get("nn_diagram_at", 0.0) >= DIAGRAM_EVERY_S:
+            state["nn_diagram_at"] = now
+            state["nn_diagram"] = network_inside.network_diagram_dict(net.sizes, weights,
+                                                                      height=380)
+        canvas.mount("nn_diagram", {"view": "plot", "height": 380,
+                                    "figure": state["nn_diagram"]})
         st.caption(t("network.diagram_caption"))
     with b:
         st.markdown(f"**{t('network.grad_norm_title')}**")

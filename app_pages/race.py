@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import canvas
+from app_pages import canvas, present
 from app_pages import race_compute as rcomp
 from app_pages import race_controls as rc
 from app_pages import race_state as rs
@@ -37,12 +37,11 @@ def names_of(exp: rs.Experiment) -> tuple[str, ...]:
     return tuple(SHORT_NAMES.get(k) or rt.optimizer_title(k) for k in exp.optimizer_keys)
 
 
-def sync_url(exp: rs.Experiment, present: bool) -> None:
+def sync_url(exp: rs.Experiment) -> None:
     current = st.query_params.to_dict()
-    wanted = {k: v for k, v in current.items() if k in rs.FOREIGN and k != "present"}
+    wanted = {k: v for k, v in current.items() if k in rs.FOREIGN}
     wanted.update(rs.to_query(exp))
-    if present:
-        wanted["present"] = "1"
+    present.sync_url(wanted, ss)
     if wanted != current:
         st.query_params.from_dict(wanted)
 
@@ -67,7 +66,7 @@ def on_click(value) -> None:
             rc.apply_click(ss, float(x), float(y), rcomp.domain_of(ss["race_exp"]))
 
 
-def race_map_canvas(shown: rs.Experiment, result, names, present: bool) -> None:
+def race_map_canvas(shown: rs.Experiment, result, names, presenting: bool) -> None:
     """The map, its playback bar and the learning-rate sliders: one canvas."""
     core = rcomp.core(shown)
     surface = rcomp.surface_of(shown)
@@ -82,7 +81,7 @@ def race_map_canvas(shown: rs.Experiment, result, names, present: bool) -> None:
     surface_asset = rcomp.surface_asset(shown.surface, shown.formula, shown.domain, show_3d,
                                         race_canvas.surface_words())
     start_f = float(np.nan_to_num(surface.f(np.asarray(shown.start, dtype=float))))
-    f = fonts(present)
+    f = fonts(presenting)
     payload = {
         "view": "race",
         "sig": repr(core) + str(show_3d),
@@ -93,17 +92,17 @@ def race_map_canvas(shown: rs.Experiment, result, names, present: bool) -> None:
                              point=f"({shown.start[0]:.3g}, {shown.start[1]:.3g})")},
         "steps": shown.steps,
         "runs": runs,
-        "present": present,
+        "present": presenting,
         "fonts": {"tick": f.tick, "label": f.label, "legend": f.legend},
         "text": race_canvas.texts(),
     }
     canvas.mount("race_map", payload, events={"lr": on_lr, "click": on_click})
 
 
-def curves_canvas(key: str, figure: dict, scrub: str | None, present: bool) -> None:
+def curves_canvas(key: str, figure: dict, scrub: str | None, presenting: bool) -> None:
     """A curve chart that follows the map: a cursor at the played step and, for the loss,
     the path being previewed on a learning-rate slider."""
-    payload = {"view": "plot", "figure": figure, "height": 380 if present else 330,
+    payload = {"view": "plot", "figure": figure, "height": 380 if presenting else 330,
                "race": {"scrub": scrub,
                         "f_star": figure["layout"].get("meta", {}).get("f_star")}}
     canvas.mount(key, payload)
@@ -163,26 +162,23 @@ def about(exp, surface) -> None:
     st.markdown(t("race.about_reading"))
 
 
-def page_style(present: bool) -> None:
+def page_style() -> None:
     # a projector has 720 px: little empty space above the title, so the map and Play fit
-    css = "[data-testid='stMainBlockContainer']{padding:2rem 1.5rem 2rem 1.5rem}"
-    if present:  # the controls step aside; what stays is large enough for the back row
-        css += ("[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
-                "[data-testid='stExpandSidebarButton']{display:none}"
-                "[data-testid='stMainBlockContainer']{padding:1.2rem 1.5rem;max-width:100%}"
-                "[data-testid='stMain'] h4{font-size:2rem}"
-                "[data-testid='stMain'] [data-baseweb='tab'] p,"
-                "[data-testid='stMain'] [data-testid='stAlertContainer'] p{font-size:1.3rem}")
-    st.html(f"<style>{css}</style>")
+    st.html("<style>[data-testid='stMainBlockContainer']{padding:2rem 1.5rem 2rem 1.5rem}"
+            "</style>")
+    present.style(ss)
 
 
 def header() -> None:
-    """Title, the optimizers in the race, and Present: one row, so the map starts high."""
-    title, picker, toggle = st.columns([1.15, 3.6, 0.95], vertical_alignment="center")
-    title.markdown(f"#### {t('race.title')}")
+    """Title, the optimizers in the race, and Present: one row, so the map starts high.
+    A change here reruns the page (the fragment reads the optimizers from the state)."""
+    title, picker, toggle = st.columns([1.4, 3.4, 1.0], vertical_alignment="center")
+    # one line: the title never wraps (a long translation is cut, never broken mid-word)
+    title.markdown(f"<h4 style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis;"
+                   f"margin:0'>{t('race.title')}</h4>", unsafe_allow_html=True)
     with picker:
         rc.optimizer_picker()
-    toggle.toggle(t("race.present"), key="present", help=t("race.present_help"))
+    present.toggle(toggle)
 
 
 # ----------------------------------------------------------------------------- the fragment
@@ -193,10 +189,8 @@ def race_panel() -> None:
     rc.fill_missing(ss, ss["race_exp"])
     exp = rc.experiment_from_widgets(ss)
     ss["race_exp"] = exp
-    present = bool(ss.get("present", False))
-    sync_url(exp, present)
-    page_style(present)
-    header()
+    presenting = present.on(ss)
+    sync_url(exp)
     if ss.get("race_notes") and exp == ss.get("race_loaded"):
         st.warning(uv.messages(ss["race_notes"]), icon=":material/link_off:")
 
@@ -219,13 +213,13 @@ def race_panel() -> None:
     if not shown.optimizers:
         st.info(t("race.no_optimizer"))
         return
-    left, right = st.columns([3, 2] if present else [5, 3], gap="small")
+    left, right = st.columns([3, 2] if presenting else [5, 3], gap="small")
     core = rcomp.core(shown)
     result = rcomp.run_race(core)
     names = names_of(shown)
     with left:
-        race_map_canvas(shown, result, names, present)
-        if not present:
+        race_map_canvas(shown, result, names, presenting)
+        if not presenting:
             rc.start_controls()
 
     with right:
@@ -246,14 +240,14 @@ def race_panel() -> None:
             [t("race.tab_loss"), t("race.tab_grad"), t("race.tab_table"),
              t("race.tab_settings")], key="tab", on_change="rerun")
         if tab_loss.open or tab_grad.open:
-            loss_dict, grad_dict = rcomp.curve_dicts(core, names, present,
+            loss_dict, grad_dict = rcomp.curve_dicts(core, names, presenting,
                                                      race_curves.curve_words())
         if tab_loss.open:
             with tab_loss:
-                curves_canvas("race_loss", loss_dict, "loss", present)
+                curves_canvas("race_loss", loss_dict, "loss", presenting)
         if tab_grad.open:
             with tab_grad:
-                curves_canvas("race_grad", grad_dict, None, present)
+                curves_canvas("race_grad", grad_dict, None, presenting)
         if tab_table.open:
             with tab_table:
                 tol = st.select_slider(t("race.tolerance"),
@@ -265,7 +259,7 @@ def race_panel() -> None:
             with tab_settings:
                 st.caption(t("race.settings_intro"))
                 rc.optimizer_settings()
-        if not present:
+        if not presenting:
             d1, d2 = st.columns(2)
             d1.download_button(t("race.download_csv"),
                                data=lambda: race_export.runs_csv(
@@ -281,7 +275,7 @@ def race_panel() -> None:
                                key="dl_html")
             st.caption(t("race.share_hint"))
 
-    if present:
+    if presenting:
         return
     # lazy: the contents run only while open, and the open state survives reruns (key)
     explain_box = st.expander(t("race.explain"), icon=":material/school:", key="ex_open",
@@ -315,9 +309,13 @@ if "race_exp" not in ss:
     rc.load(ss, loaded)
     ss["race_exp"] = ss["race_loaded"] = loaded
     ss["race_notes"] = url_notes
-    ss["present"] = st.query_params.get("present") == "1"
 else:
     rc.fill_missing(ss, ss["race_exp"])
 
+present.init(ss, st.query_params)
 ss["race_formula_error"] = rc.sidebar(ss)
+# outside the fragment: the title row changes the whole page (optimizers, Present), and a
+# fragment rerun (a learning rate, the start) then redraws less
+page_style()
+header()
 race_panel()

@@ -289,7 +289,7 @@ def sidebar(ss: MutableMapping) -> str | None:
     """The set-up of the race, in the sidebar; returns the typed formula's error, if any."""
     sb = st.sidebar
     formula_error = None
-    sb.button(t("race.reset_defaults"), on_click=_on_reset, icon=":material/restart_alt:",
+    sb.button(t("common.reset_defaults"), on_click=_on_reset, icon=":material/restart_alt:",
               width="stretch", key="race_reset_defaults", help=t("race.reset_help"))
     sb.subheader(t("race.scenarios"))
     sb.pills(t("race.scenarios"), options=list(SCENARIOS), key="sc",

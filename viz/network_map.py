@@ -25,6 +25,7 @@ from viz.network_style import (
     INK_SCALE,
     MAX_GRID,
     MAX_SMALL_GRID,
+    NEUTRAL,
     ORANGE,
     PROBABILITY_SCALE,
     SMALL_FONT,
@@ -156,16 +157,30 @@ def boundary_figure(xs, ys, probs_grid, X_train, y_train, X_test=None, y_test=No
         raise ValueError(f"probs_grid has shape {probs.shape}; expected "
                          f"({np.size(ys)}, {np.size(xs)}, ...) for the given xs, ys")
     fig = go.Figure(_probability_traces(xs, ys, probs, showscale=task == "binary"))
-    fig.add_traces(_point_traces(X_train, y_train, n_classes, "train"))
-    if X_test is not None and y_test is not None and len(X_test):
-        fig.add_traces(_point_traces(X_test, y_test, n_classes, "test"))
+    has_test = X_test is not None and y_test is not None and len(X_test)
+    # The legend says which marks are training and which test points; the colour of the
+    # class is the colour bar's (two classes) or a legend entry per class (more)
+    fig.add_traces(_point_traces(X_train, y_train, n_classes, "train",
+                                 showlegend=task == "multiclass"))
+    if has_test:
+        fig.add_traces(_point_traces(X_test, y_test, n_classes, "test", showlegend=False))
+    for split in ("train", "test") if has_test else ("train",):
+        if split == "train" and task == "multiclass":
+            continue
+        marker = (dict(symbol="circle", size=11, color=NEUTRAL,
+                       line=dict(color=INK, width=1.5)) if split == "train" else
+                  dict(symbol="diamond", size=12, color="#FFFFFF",
+                       line=dict(color=NEUTRAL, width=2.5)))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=marker,
+                                 name=t(f"network_viz.{split}_points"), hoverinfo="skip"))
     base_layout(fig, title, height)
     fig.update_layout(equal_axes(xs, ys))
     fig.update_xaxes(title=dict(text="x₁"))
     fig.update_yaxes(title=dict(text="x₂"))
-    # above the map: below it, the legend would cover the x₁ title
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0.0),
-                      margin=dict(l=56, r=20, t=40, b=50))
+    # one row above the map: below it, the legend covered the x₁ title
+    fig.update_layout(legend=dict(orientation="h", x=0.0, y=1.01, yanchor="bottom",
+                                  font=dict(size=14)),
+                      margin=dict(l=56, r=20, t=30, b=50))
     return fig
 
 
@@ -231,7 +246,9 @@ def map_update(xs, ys, values, task: str) -> dict:
     traces :func:`boundary_figure` / :func:`regression_figure` would draw for ``values``
     (P(class 1) (ny, nx), class probabilities (ny, nx, k), or the regression curve (nx,)).
     The heat map and boundary traces come first in those figures; for a regression the
-    prediction is the last trace (index -1 in Plotly terms, sent as ``"last": true``)."""
+    prediction is the last trace (index -1 in Plotly terms, sent as ``"last": true``). For
+    two classes the boundary's values are the heat map's: ``"copy": {"1": 0}`` tells the
+    canvas to reuse trace 0's z for trace 1 instead of sending it twice."""
     if task == "regression":
         y = np.asarray(values, dtype=float).ravel()
         ok = np.isfinite(y)
@@ -240,6 +257,8 @@ def map_update(xs, ys, values, task: str) -> dict:
     if task == "binary" and probs.ndim == 3:
         probs = probs[:, :, -1]
     traces = _probability_traces(xs, ys, probs, showscale=task == "binary")
+    if task == "binary":  # the boundary is the 0.5 line of the same map: sent once
+        return {"traces": [0, 1], "update": {"z": [traces[0]["z"]]}, "copy": {"1": 0}}
     update: dict[str, list] = {"z": [tr["z"] for tr in traces]}
     if "customdata" in traces[0]:
         update["customdata"] = [tr.get("customdata") for tr in traces]

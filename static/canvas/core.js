@@ -154,7 +154,9 @@ export async function render(component, config) {
     };
   }
   slot.component = component;
-  const data = component.data;
+  // app_pages/canvas.py sends the payload as JSON bytes (one serialization on the server)
+  const data = component.data instanceof Uint8Array || component.data instanceof ArrayBuffer
+    ? JSON.parse(new TextDecoder().decode(component.data)) : component.data;
   // one update at a time, in order: extendTraces payloads build on each other
   slot.queue = slot.queue.then(async () => {
     slot.api.Plotly = await loadPlotly();

@@ -37,11 +37,18 @@ class PlotView {
     this.cursorStep = null;
     this.resizeObserver = new ResizeObserver(() => {
       this.fit();
-      if (this.plot.data) this.Plotly.Plots.resize(this.plot);
+      this.resizePlot();
     });
     this.resizeObserver.observe(this.root);
     this.onStep = (e) => this.moveCursor(e.detail.step);
     this.onScrub = (e) => this.showPreview(e.detail);
+  }
+
+  /** Plotly's resize, when there is a drawn and displayed plot to resize (a plot in a
+   * closed tab or leaving the page is neither). */
+  resizePlot() {
+    if (!this.plot.data || !this.plot.isConnected || this.plot.offsetParent === null) return;
+    Promise.resolve(this.Plotly.Plots.resize(this.plot)).catch(() => {});
   }
 
   destroy() {
@@ -89,9 +96,10 @@ class PlotView {
     }
     if (p.frames) {
       if (!this.mine(p.frames.doc)) return;
-      // frames of the previous tick not shown yet are dropped: the picture never lags
-      // more than one tick behind the counter
-      this.queue = p.frames.steps.slice();
+      // appended to what is still to show; a backlog of more than two ticks (a slow
+      // browser) drops its oldest frames: the picture never lags far behind the counter
+      const steps = p.frames.steps;
+      this.queue = this.queue.concat(steps).slice(-2 * steps.length);
       this.interval = p.frames.interval;
       if (this.timer === null) this.nextFrame();
     }
@@ -119,7 +127,12 @@ class PlotView {
   async restyle(r) {
     if (!this.mine(r.doc)) return;
     const traces = r.last ? [this.plot.data.length - 1] : r.traces;
-    await this.Plotly.restyle(this.plot, this.api.decodeAll(r.update), traces);
+    const update = this.api.decodeAll(r.update);
+    // {"copy": {"1": 0}}: trace 1 gets the values sent for trace 0 (sent once)
+    for (const [to, from] of Object.entries(r.copy || {})) {
+      for (const values of Object.values(update)) values[Number(to)] = values[from];
+    }
+    await this.Plotly.restyle(this.plot, update, traces);
   }
 
   dropFrames() {

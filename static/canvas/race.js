@@ -61,8 +61,12 @@ class RaceView {
     this.stepInput.min = "0";
     this.stepLabel = el("span", "dl-step-label", bar);
     this.speedBox = el("span", "dl-speeds", bar);
-    this.fullButton = el("button", "dl-btn dl-full", bar, "⛶");
+    this.fullButton = el("button", "dl-btn dl-full", bar);
     this.fullButton.type = "button";
+    // an outline of four corners (no font has a full-screen glyph everywhere)
+    this.fullButton.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" ' +
+      'aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2.4" ' +
+      'stroke-linecap="round"><path d="M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5"/></svg>';
     this.lrBox = el("div", "dl-lrs", this.root);
     this.note = el("div", "dl-note", this.root);
 
@@ -85,6 +89,13 @@ class RaceView {
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(this.root);
     this.installClick();
+  }
+
+  /** Plotly's resize, when there is a drawn and displayed plot to resize (a plot in a
+   * closed tab or leaving the page is neither). */
+  resizePlot() {
+    if (!this.plot.data || !this.plot.isConnected || this.plot.offsetParent === null) return;
+    Promise.resolve(this.Plotly.Plots.resize(this.plot)).catch(() => {});
   }
 
   destroy() {
@@ -118,7 +129,17 @@ class RaceView {
     this.buildControls();
     this.buildLrRows();
     this.note.textContent = p.surface ? (this.three ? "" : this.text.click_hint) : "";
-    await this.draw(changed);
+    // the same map, traces and layout (a released learning rate, a new start): only the
+    // paths change, which is far cheaper than drawing the figure again
+    const structure = JSON.stringify([p.surface_id, this.three, p.present, p.fonts,
+                                      p.runs.map((r) => [r.key, r.name, r.color, r.dash]),
+                                      p.start]);
+    if (structure === this.structure && this.plot.data) {
+      await this.redrawFrame(true);
+    } else {
+      this.structure = structure;
+      await this.draw(changed);
+    }
   }
 
   buildControls() {
@@ -359,7 +380,11 @@ class RaceView {
       layout.scene = {
         xaxis: { title: { text: "x" }, range: s.xrange },
         yaxis: { title: { text: "y" }, range: s.yrange },
-        zaxis: { title: { text: s.three_d.z_title } },
+        // the surface's own height range: a run that leaves downhill (a saddle) is cut
+        // at the floor instead of squashing the surface flat
+        zaxis: { title: { text: s.three_d.z_title },
+                 range: [s.colorbar.cmin - 0.15 * (s.colorbar.cmax - s.colorbar.cmin),
+                         s.colorbar.cmax + 0.15 * (s.colorbar.cmax - s.colorbar.cmin)] },
         aspectmode: "manual",
         aspectratio: { x: 1, y: (s.yrange[1] - s.yrange[0]) / (s.xrange[1] - s.xrange[0]), z: 0.6 },
       };
@@ -473,15 +498,59 @@ class RaceView {
     this.customKey = custom;
   }
 
-  async redrawFrame() {
+  /** One redraw per animation frame, however many steps or slider positions came in
+   * between: the latest state is drawn. */
+  requestRedraw(only = null) {
+    // several runs asked for in the same frame: redraw them all
+    this.redrawOnly = this.redrawWanted && this.redrawOnly !== only ? null : only;
+    this.redrawWanted = true;
+    if (this.redrawPending) return;
+    this.redrawPending = true;
+    requestAnimationFrame(async () => {
+      while (this.redrawWanted) {
+        this.redrawWanted = false;
+        await this.redrawFrame(false, this.redrawOnly);
+      }
+      this.redrawPending = false;
+    });
+  }
+
+  /** The moving traces at the current step. In 2-D an animation frame without redraw
+   * moves only their SVG paths (half the cost of a restyle, which replots the subplot);
+   * the hover data of the paths follows when asked (not while a slider is dragged). */
+  async redrawFrame(withHover = false, only = null) {
     if (!this.index || !this.plot.data) return;
     const { update, custom, cross } = this.frameUpdate();
-    // paths as prefixes of their arrays: one restyle for every moving trace
-    if (custom.some((c, b) => c !== this.customKey[b])) {
-      this.customKey = custom;
-      await this.Plotly.restyle(this.plot, { customdata: custom }, this.index.paths);
+    let order = this.traceOrder();
+    if (only !== null && !this.three) {
+      // a learning-rate drag moves one run: its path, its marker and the crosses
+      const keep = new Set([this.index.paths[only], this.index.markers[only],
+                            this.index.cross]);
+      const picked = order.map((trace, k) => [trace, k]).filter(([trace]) => keep.has(trace));
+      update.x = picked.map(([, k]) => update.x[k]);
+      update.y = picked.map(([, k]) => update.y[k]);
+      order = picked.map(([trace]) => trace);
     }
-    await this.Plotly.restyle(this.plot, update, this.traceOrder());
+    if (withHover && custom.some((c, b) => c !== this.customKey[b])) {
+      // Hover reads each point's (step, f) from the trace when the pointer is there, so
+      // the new hover data is set on the plot's traces as they are, with no replot (a
+      // restyle would redraw the whole subplot for text nobody sees yet).
+      this.customKey = custom;
+      this.index.paths.forEach((i, b) => {
+        this.plot.data[i].customdata = custom[b];
+        if (this.plot._fullData && this.plot._fullData[i]) {
+          this.plot._fullData[i].customdata = custom[b];
+        }
+      });
+    }
+    if (this.three) {
+      await this.Plotly.restyle(this.plot, update, order);
+    } else {
+      const data = order.map((_, k) => ({ x: update.x[k], y: update.y[k] }));
+      await this.Plotly.animate(this.plot, { data, traces: order },
+                                { transition: { duration: 0 },
+                                  frame: { duration: 0, redraw: false }, mode: "immediate" });
+    }
     const crossKey = JSON.stringify(cross.hovertext);
     if (crossKey !== this.crossKey) {
       this.crossKey = crossKey;
@@ -526,7 +595,7 @@ class RaceView {
     if (Math.abs(this.plot.offsetHeight - h) > 1 || Math.abs(this.plot.offsetWidth - w) > 1) {
       this.plot.style.width = `${w}px`;
       this.plot.style.height = `${h}px`;
-      if (relayout && this.plot.data) this.Plotly.Plots.resize(this.plot);
+      if (relayout) this.resizePlot();
     }
   }
 
@@ -553,7 +622,7 @@ class RaceView {
       const perSecond = Math.max(this.T / SPEEDS[this.speed], 1);
       this.step = Math.min(this.T, this.step + ((now - last) / 1000) * perSecond);
       last = now;
-      await this.showStep(this.step, false);
+      await this.showStep(this.step, false);  // drawn before the next frame is asked
       if (this.step >= this.T) {
         this.pause();
         return;
@@ -593,18 +662,28 @@ class RaceView {
     const row = this.lrBox.children[b];
     row.children[3].textContent = `${this.text.lr_symbol} = ${num(run.lr_values[position])}`;
     this.describe(b, position);
-    this.redrawFrame();
+    // drawn at the next frame: a released slider's commit (the change event right after
+    // this input event) reaches the server first
+    this.requestRedraw(b);
     const path = this.pathOf(b, position);
-    this.api.bus.dispatchEvent(new CustomEvent("race-scrub", {
-      detail: { run: b, step: path.step, loss: path.loss, lr: run.lr_values[position],
-                divergedAt: path.divergedAt, preview: position !== run.lr_index },
-    }));
+    this.scrubEvent = { run: b, step: path.step, loss: path.loss, lr: run.lr_values[position],
+                        divergedAt: path.divergedAt, preview: position !== run.lr_index };
+    // the loss chart follows at most ten times a second: the map's path comes first
+    if (!this.scrubTimer) {
+      this.scrubTimer = setTimeout(() => {
+        this.scrubTimer = null;
+        this.api.bus.dispatchEvent(new CustomEvent("race-scrub", { detail: this.scrubEvent }));
+      }, 100);
+    }
   }
 
   onCommit(b, position) {
     const run = this.runs[b];
     if (!run || position === run.lr_index) return;
     this.api.setTriggerValue("lr", { key: run.key, value: run.lr_values[position] });
+    // the committed race is on its way, with its own loss curve: no preview of it
+    clearTimeout(this.scrubTimer);
+    this.scrubTimer = null;
   }
 
   // ---------------------------------------------------------------- click to move the start

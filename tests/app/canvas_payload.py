@@ -15,7 +15,7 @@ def canvas_data(at: AppTest, key: str) -> dict:
     """The payload the page sent to canvas ``key`` in its last run."""
     found = [el for el in at.get("bidi_component") if el.proto.id.endswith(f"-{key}")]
     assert found, f"no canvas {key!r} on the page"
-    return json.loads(found[0].proto.json)
+    return json.loads(found[0].proto.bytes)
 
 
 def has_canvas(at: AppTest, key: str) -> bool:

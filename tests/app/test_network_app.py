@@ -674,3 +674,17 @@ def test_layer_colours_are_told_apart():
     rgb = [np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in colours]
     gaps = [np.linalg.norm(a - b) for i, a in enumerate(rgb) for b in rgb[i + 1:]]
     assert len(set(colours)) == 5 and min(gaps) > 70
+
+
+def test_reset_to_defaults_and_present_mode():
+    at = page({"ds": "moons", "hl": "3", "opt": "momentum", "present": "1"})
+    assert not at.exception
+    assert at.toggle(key="present").value is True and at.query_params["present"] == "1"
+    at.button(key="nn_reset_defaults").click().run()
+    assert not at.exception
+    defaults = {f.key: f.default for f in nm.base_fields()}
+    for key in ("ds", "hl", "opt", "w", "act"):
+        assert at.session_state[key] == defaults[key], key
+    assert "ds" not in at.query_params and "hl" not in at.query_params
+    at.toggle(key="present").set_value(False).run()
+    assert "present" not in at.query_params

@@ -11,7 +11,7 @@ def test_race_in_korean_survives_a_scenario_click(page, app_url):
     assert texts.strings("ko")["race.title"] in page.locator("h4").first.inner_text()
     title = (texts.strings("ko").get("race.scenario_titles.lr_too_large")
              or SCENARIOS["lr_too_large"].title)
-    page.locator('[data-testid="stSidebar"] button').filter(has_text=title).first.click()
+    page.locator(".st-key-sc button").filter(has_text=title).first.click()
     wait_for_app(page)
     no_exception_on_page(page)
     assert "lang=ko" in page.url and "sc=lr_too_large" in page.url

@@ -50,6 +50,11 @@ def assert_all_finite(fig: go.Figure):
     assert "NaN" not in text and "Infinity" not in text
 
 
+def is_key(trace) -> bool:
+    """A legend key: a trace with one point at None, drawn only in the legend."""
+    return isinstance(trace.x, tuple) and trace.x == (None,)
+
+
 def frozen(a):
     """A read-only copy: a builder that writes into its input raises."""
     a = np.array(a, dtype=float)
@@ -79,8 +84,12 @@ def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
     fig = nmap.boundary_figure(XS, YS, frozen(P1), frozen(X_TRAIN), Y_TRAIN, frozen(X_TEST),
                              Y_TEST, title="XOR")
     assert_all_finite(fig)
-    # heat map + boundary + 2 train classes + 2 test classes
-    assert [tr.type for tr in fig.data] == ["heatmap", "contour"] + ["scatter"] * 4
+    # heat map + boundary + 2 train classes + 2 test classes + the legend's two keys
+    assert [tr.type for tr in fig.data] == ["heatmap", "contour"] + ["scatter"] * 6
+    keys = [tr for tr in fig.data if is_key(tr)]
+    assert [tr.name for tr in fig.data if tr.showlegend is not False and tr.type == "scatter"
+            ] == [k.name for k in keys] == [t("network_viz.train_points"),
+                                             t("network_viz.test_points")]
     heat, contour = fig.data[0], fig.data[1]
     assert (heat.zmin, heat.zmax) == (0.0, 1.0)
     np.testing.assert_allclose(heat.z, P1, atol=1e-6)
@@ -93,8 +102,9 @@ def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
     # the colour scale is centred: 0.5 is white
     assert dict((p, c) for p, c in heat.colorscale)[0.5].upper() == "#FFFFFF"
 
-    train = [tr for tr in fig.data[2:] if tr.marker.symbol == "circle"]
-    test = [tr for tr in fig.data[2:] if tr.marker.symbol == "diamond"]
+    points = [tr for tr in fig.data[2:] if not is_key(tr)]
+    train = [tr for tr in points if tr.marker.symbol == "circle"]
+    test = [tr for tr in points if tr.marker.symbol == "diamond"]
     assert len(train) == len(test) == 2
     for c, trace in enumerate(train):
         assert trace.marker.color == ns.CLASS_COLORS[c]
@@ -111,8 +121,9 @@ def test_binary_boundary_has_heatmap_contour_at_half_and_styled_points():
 def test_boundary_without_test_points_and_with_missing_class():
     y = np.zeros(len(X_TRAIN), dtype=int)  # only class 0 present
     fig = nmap.boundary_figure(XS, YS, P1, X_TRAIN, y)
-    assert [tr.type for tr in fig.data] == ["heatmap", "contour", "scatter"]
+    assert [tr.type for tr in fig.data] == ["heatmap", "contour", "scatter", "scatter"]
     assert fig.data[2].marker.color == ns.CLASS_COLORS[0]
+    assert is_key(fig.data[3])  # the legend's key for training points
 
 
 def test_boundary_of_a_blown_up_network_is_finite():
@@ -124,7 +135,8 @@ def test_boundary_of_a_blown_up_network_is_finite():
     fig = nmap.boundary_figure(XS, YS, probs, X, Y_TRAIN)
     assert_all_finite(fig)
     assert fig.data[0].z[5, 10] == pytest.approx(0.5)  # unknown reads as undecided
-    assert sum(len(tr.x) for tr in of_type(fig, "scatter")) == len(X) - 1
+    drawn = [tr for tr in of_type(fig, "scatter") if not is_key(tr)]
+    assert sum(len(tr.x) for tr in drawn) == len(X) - 1
 
 
 def test_boundary_accepts_column_probabilities_from_predict():
@@ -282,25 +294,35 @@ def test_grad_norm_figure_log_axis_one_line_per_layer():
 # --------------------------------------------------------------------------- inside the net
 
 
-def test_network_diagram_one_line_per_weight_width_by_magnitude_colour_by_sign():
+def test_network_diagram_one_segment_per_weight_width_by_magnitude_colour_by_sign():
     sizes = (2, 4, 3, 1)
     rng = np.random.default_rng(3)
     pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
     weights = [(rng.normal(size=(a, b)), rng.normal(size=b)) for a, b in pairs]
     fig = ninside.network_diagram(sizes, weights)
     assert_all_finite(fig)
-    lines = [tr for tr in fig.data if tr.mode == "lines"]
-    assert len(lines) == sum(a * b for a, b in pairs)  # 8 + 12 + 3
     flat = np.concatenate([W.ravel() for W, _ in weights])  # order: layer, from, to
-    widths = np.array([tr.line.width for tr in lines])
-    # monotone in |w|: sorting by |w| sorts the widths, strictly where |w| differs
+    # each weight is one segment (x0, x1, gap) of the line trace of its sign and width
+    segments = {}
+    for tr in (tr for tr in fig.data if tr.mode == "lines"):
+        for k in range(0, len(tr.x), 3):
+            key = (tr.x[k], tr.y[k], tr.x[k + 1], tr.y[k + 1])
+            assert key not in segments and tr.x[k + 1] - tr.x[k] == 1 and tr.x[k + 2] is None
+            segments[key] = (tr.line.width, tr.line.color)
+    assert len(segments) == len(flat) == sum(a * b for a, b in pairs)  # 8 + 12 + 3
+    position = {}
+    for layer, (a, b) in enumerate(pairs):
+        for i in range(a):
+            for j in range(b):
+                position[len(position)] = (layer, (a - 1) / 2 - i, layer + 1, (b - 1) / 2 - j)
+    widths = np.array([segments[position[k]][0] for k in range(len(flat))])
+    colors = [segments[position[k]][1] for k in range(len(flat))]
+    # wider for larger |w| (in twelve levels), the largest at 9 px; colour by sign
     order = np.argsort(np.abs(flat))
-    assert np.all(np.diff(widths[order]) > 0)
+    assert np.all(np.diff(widths[order]) >= 0) and widths[order[-1]] > widths[order[0]]
     assert widths[np.argmax(np.abs(flat))] == pytest.approx(9.0)
-    for w, tr in zip(flat, lines, strict=True):
-        assert tr.line.color == (ns.POSITIVE_COLOR if w > 0 else ns.NEGATIVE_COLOR)
-    # every line goes from column l to column l + 1
-    assert all(tr.x[1] - tr.x[0] == 1 for tr in lines)
+    for w, color in zip(flat, colors, strict=True):
+        assert color == (ns.POSITIVE_COLOR if w > 0 else ns.NEGATIVE_COLOR)
     # hover: each weight's value, each neuron's bias
     hover = next(tr for tr in fig.data if tr.name == t("network_viz.weights"))
     assert len(hover.hovertext) == len(flat)
@@ -486,7 +508,8 @@ def test_real_xor_network_boundary_separates_the_four_points(trained_xor):
     assert len(of_type(maps, "heatmap")) == 4
     diagram = ninside.network_diagram(net.sizes, [(W[0], b[0]) for W, b in
                                              net.unpack(result.theta)])
-    assert len([tr for tr in diagram.data if tr.mode == "lines"]) == 2 * 4 + 4 * 1
+    segments = sum(len(tr.x) // 3 for tr in diagram.data if tr.mode == "lines")
+    assert segments == 2 * 4 + 4 * 1  # one per weight
 
 
 def test_real_training_history_figures(trained_xor):
