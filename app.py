@@ -37,6 +37,8 @@ if lang != texts.DEFAULT_LANGUAGE:
 elif "lang" in st.query_params:
     del st.query_params["lang"]
 texts.use(lang)
+# a fragment's rerun does not run this script: it reads the session's language instead
+texts.follow(lambda: st.session_state.get("lang"))
 
 # (file, title key, icon); only pages whose script exists are listed.
 PAGES = [

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import threading
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+# assets/ is a package installed beside this module (package data in pyproject.toml), so the
+# same path works in a checkout, an editable install and a plain ``pip install .``
 I18N_DIR = Path(__file__).resolve().parent / "assets" / "i18n"
 DEFAULT_LANGUAGE = "en"
 
 _current = threading.local()
+_source: Callable[[], object] | None = None  # see follow()
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
@@ -54,8 +58,21 @@ def use(lang: str) -> None:
     _current.lang = lang if lang in languages() else DEFAULT_LANGUAGE
 
 
+def follow(source: Callable[[], object] | None) -> None:
+    """Where the language comes from in a thread that :func:`use` was not called in.
+
+    Streamlit reruns a fragment (``st.fragment``) in a fresh script thread without running
+    app.py, so the fragment would speak English; app.py passes the session's language
+    (``lambda: st.session_state.get("lang")``)."""
+    global _source
+    _source = source
+
+
 def current_language() -> str:
-    return getattr(_current, "lang", DEFAULT_LANGUAGE)
+    lang = getattr(_current, "lang", None)
+    if lang is None and _source is not None:
+        lang = _source()
+    return lang if isinstance(lang, str) and lang in languages() else DEFAULT_LANGUAGE
 
 
 def t(key: str, /, **fmt) -> str:

@@ -1,4 +1,6 @@
 """Descent Lab's pages. Imported once per server process, on the first page that needs it.
+("The notes" in the pages' code and texts: the Korean study notes the app teaches,
+docs/notes.md.)
 
 Streamlit's full garbage collection after every rerun is switched off in
 .streamlit/config.toml (``runner.postScriptGC``): it scanned the ~150,000 long-lived objects

@@ -14,11 +14,13 @@ import streamlit as st
 
 from app_pages import graph_stepper
 from app_pages import lesson_state as ls
+from app_pages import registry_texts as rt
 from engine import graph as g
 from engine import mlp, optimizers
 from engine.expression import ExpressionError, parse, parse_syntax
 from texts import t
 from viz.graph import format_number, node_names
+from viz.style import tex_num
 
 PREFIX = "bp"
 VIEWS = ("apples", "chain", "formula", "network")
@@ -125,7 +127,7 @@ def chain_view() -> None:
     tv = x + y
     st.latex(r"z = t^2,\quad t = x + y,\qquad \frac{\partial z}{\partial x} = "
              r"\frac{\partial z}{\partial t}\,\frac{\partial t}{\partial x} = 2t \times 1 = "
-             rf"2(x + y) = 2 \times {format_number(tv)} = {format_number(back.grad['x'])}")
+             rf"2(x + y) = 2 \times {tex_num(tv)} = {tex_num(back.grad['x'])}")
     st.caption(t("backprop.legend"))
     graph_stepper.show("bp_chain", graph, values, back, step_key=K("cstep"),
                        names=node_names(graph), result_label="z", output_name="z",
@@ -149,7 +151,8 @@ def formula_view() -> None:
     try:
         tree = parse_syntax(text)
     except ExpressionError as exc:
-        st.error(t("backprop.formula_error", message=str(exc)), icon=":material/error:")
+        st.error(t("backprop.formula_error", message=rt.error_message(exc)),
+                 icon=":material/error:")
         return
     graph = g.from_syntax(tree)
     point = {"x": float(ss[K("x")]), "y": float(ss[K("y")])}
@@ -171,7 +174,7 @@ def _compare_with_sympy(text, back, point) -> None:
     try:
         surface = _sympy_surface(text)
     except ExpressionError as exc:
-        st.info(t("backprop.sympy_unavailable", message=str(exc)))
+        st.info(t("backprop.sympy_unavailable", message=rt.error_message(exc)))
         return
     theirs = surface.grad(np.array([point["x"], point["y"]], dtype=float))
     rows = []

@@ -23,6 +23,7 @@ from engine import mlp
 from texts import current_language, t
 from viz import functions as vf
 from viz.graph import format_number
+from viz.style import tex_num
 
 PREFIX = "fn"
 VIEWS = ("activations", "vanishing", "softmax", "losses", "perceptron")
@@ -108,9 +109,9 @@ def activations_view() -> None:
         b.number_input("x₂", min_value=-10.0, max_value=10.0, step=1.0, key=K("x2"),
                        format="%g")
         z_val, sig = fn.neuron(x, NOTES_WEIGHTS, NOTES_BIAS, "sigmoid")
-        terms = (f"1 + 3 \\cdot ({format_number(x[0])}) + (-2) \\cdot ({format_number(x[1])})")
-        c.latex(rf"\hat y = \sigma({terms}) = \sigma({format_number(z_val)}) "
-                rf"\approx {sig:.4f}".replace("−", "-"))
+        terms = f"1 + 3 \\cdot ({tex_num(x[0])}) + (-2) \\cdot ({tex_num(x[1])})"
+        # ŷ to 4 decimals, as the notes round it (0.002)
+        c.latex(rf"\hat y = \sigma({terms}) = \sigma({tex_num(z_val)}) \approx {sig:.4f}")
         st.caption(t("functions.example_marker"))
 
     st.markdown(t("functions.linear_intro"))

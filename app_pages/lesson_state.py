@@ -21,6 +21,8 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.url_values import Note, number, read_number
+
 FOREIGN = {"lang", "embed", "embed_options"}   # query names owned by the app, not a page
 
 
@@ -49,18 +51,12 @@ class Field:
                 return self.default, "reset"
             return raw, None
         if self.kind == "floats":
-            parts = [_number(p) for p in raw.split(",")]
+            parts = [number(p) for p in raw.split(",")]
             if len(parts) != self.count or None in parts:
                 return self.default, "reset"
             clamped = tuple(min(max(p, self.low), self.high) for p in parts)
             return clamped, ("clamped" if clamped != tuple(parts) else None)
-        value = _number(raw)
-        if value is None or (self.kind == "int" and value != int(value)):
-            return self.default, "reset"
-        clean = min(max(value, self.low), self.high)
-        if self.kind == "int":
-            clean = int(clean)
-        return clean, ("clamped" if clean != value else None)
+        return read_number(raw, self.default, self.low, self.high, integer=self.kind == "int")
 
     def format(self, value) -> str:
         if self.kind == "floats":
@@ -68,23 +64,6 @@ class Field:
         if self.kind == "float":
             return f"{float(value):.6g}"
         return str(value)
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-class Note(tuple):
-    """(name, what, raw, value): what is "clamped", "reset" or "ignored"."""
-
-    __slots__ = ()
-
-    def __new__(cls, name: str, what: str, raw: str, value: str):
-        return super().__new__(cls, (name, what, raw, value))
 
 
 def parse(fields: Sequence[Field], query: Mapping[str, Any]) -> tuple[dict[str, Any], list[Note]]:

@@ -18,7 +18,13 @@ from app_pages import network_live as live
 from app_pages import network_model as nm
 from app_pages import present
 from app_pages import registry_texts as rt
-from app_pages.network_explain import backprop_latex, forward_latex, update_latex
+from app_pages import url_values as uv
+from app_pages.network_explain import (
+    backprop_latex,
+    forward_latex,
+    update_caption,
+    update_latex,
+)
 from engine import datasets, mlp, optimizers
 from texts import t
 from viz import network_curves, network_export, network_map, network_stats
@@ -26,19 +32,7 @@ from viz.style import OPTIMIZER_COLORS
 
 # target training speed in epochs per second, independent of how fast the browser redraws
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
-PRESETS = {
-    "perceptron": dict(ds="xor", hl=0, act="tanh", pair="sigmoid_bce", opt="adam",
-                       hyper={"lr": 0.05}, ep=1000),
-    "tanh241": dict(ds="xor", hl=1, w=4, act="tanh", pair="sigmoid_bce", opt="adam",
-                    hyper={"lr": 0.01}, ep=1000),
-    # small initial weights make the product of sigmoid' (<= 0.25) and W shrink fast
-    "deep_sigmoid": dict(ds="circle", hl=4, w=8, act="sigmoid", pair="sigmoid_bce",
-                         opt="gd", hyper={"lr": 0.5}, ep=3000, init="normal"),
-    "spiral": dict(ds="spiral", hl=3, w=12, act="relu", pair="sigmoid_bce", opt="adam",
-                   hyper={"lr": 0.01}, ep=2000, init="he", noise=0.05, n=300),
-    "too_large_lr": dict(ds="xor", hl=1, w=4, act="tanh", pair="linear_mse", opt="gd",
-                         hyper={"lr": 3.0}, ep=1000),
-}
+PRESETS = nm.PRESETS  # one-click scenarios (their claims are tested on the engine)
 
 
 # --------------------------------------------------------------------------- state
@@ -150,15 +144,18 @@ def sidebar() -> tuple[dict, tuple | None, str | None]:
                 if file is None:
                     upload_error = t("network.upload_missing")
                 else:
+                    problem = None
                     try:
                         uploaded = datasets.parse_csv(file.getvalue())
-                        if int(np.max(uploaded[1])) > 2:
-                            raise datasets.DatasetError(t("network.too_many_classes"))
-                        if len(uploaded[0]) > nm.MAX_POINTS:
-                            raise datasets.DatasetError(
-                                t("network.too_many_points", n=nm.MAX_POINTS))
                     except datasets.DatasetError as exc:
-                        upload_error = t("network.upload_bad", problem=str(exc))
+                        problem = rt.error_message(exc)
+                    else:
+                        if int(np.max(uploaded[1])) > 2:
+                            problem = t("network.too_many_classes")
+                        elif len(uploaded[0]) > nm.MAX_POINTS:
+                            problem = t("network.too_many_points", n=nm.MAX_POINTS)
+                    if problem is not None:
+                        upload_error = t("network.upload_bad", problem=problem)
                         uploaded = None
             else:
                 st.caption(rt.dataset_story(ds))
@@ -183,9 +180,9 @@ def sidebar() -> tuple[dict, tuple | None, str | None]:
                 st.session_state["pair"] = pairs[0]
             st.selectbox(t("network.output_loss"), pairs, key="pair",
                          format_func=lambda k: t(f"network.pair_{k}"),
-                         help=t("network.pair_help"))
+                         help=nm.pair_help())
             st.selectbox(t("network.init"), list(mlp.INIT_SCHEMES), key="init",
-                         format_func=lambda k: t(f"network.init_{k}"))
+                         format_func=lambda k: t(f"teach.init_{k}"), help=t("teach.init_help"))
 
         with st.expander(t("network.group_training"), expanded=False):
             opt = st.selectbox(t("network.optimizer"), list(optimizers.OPTIMIZERS), key="opt",
@@ -206,8 +203,10 @@ def sidebar() -> tuple[dict, tuple | None, str | None]:
                             help=t("network.weight_seed_help"))
 
         with st.expander(t("network.group_regularisation"), expanded=False):
-            st.number_input(t("network.l1"), 0.0, 0.1, step=0.0001, format="%.4f", key="l1")
-            st.number_input(t("network.l2"), 0.0, 0.1, step=0.0001, format="%.4f", key="l2")
+            st.number_input(t("network.l1"), 0.0, 0.1, step=0.0001, format="%.4f", key="l1",
+                            help=t("teach.l1_help"))
+            st.number_input(t("network.l2"), 0.0, 0.1, step=0.0001, format="%.4f", key="l2",
+                            help=t("teach.l2_help"))
             st.slider(t("network.dropout"), 0.0, 0.9, step=0.05, key="drop",
                       disabled=hl == 0)
             st.toggle(t("network.batch_norm"), key="bn", disabled=hl == 0)
@@ -268,11 +267,14 @@ def formulas_panel(exp: nm.Experiment, run: nm.Run) -> None:
     for line in backprop_latex(exp, run.theta):
         st.latex(line)
     st.markdown(f"**{t('network.update_title')}**")
-    spec = optimizers.OPTIMIZERS[exp.config["opt"]]
-    st.latex(spec.latex)
-    if spec.notes_diff:
-        st.caption(t("network.notes_diff", text=spec.notes_diff))
-    for line in update_latex(exp, run):
+    key = exp.config["opt"]
+    st.latex(optimizers.OPTIMIZERS[key].latex)
+    if rt.optimizer_notes_diff(key):
+        st.caption(t("network.notes_diff", text=rt.optimizer_notes_diff(key)))
+    st.caption(t("teach.symbols_note"))
+    update = nm.next_update(exp, run)
+    st.markdown(update_caption(exp, update))
+    for line in update_latex(exp, run, update):
         st.latex(line)
 
 
@@ -331,22 +333,17 @@ def compare_panel(exp: nm.Experiment, key: str) -> None:
             st.caption(t("network.compare_need_two"))
         return
     _, keys, hypers, result = stored
-    colors = {optimizers.OPTIMIZERS[k].title: OPTIMIZER_COLORS[k] for k in keys}
-    st.caption(", ".join(f"{rt.optimizer_title(k)}: lr = {hypers[k].get('lr', 0):g}"
-                         for k in keys))
-    st.plotly_chart(network_curves.compare_loss_figure(result.epochs, result.losses, colors,
-                                           result.diverged_at, height=380),
+    # the engine keys its results by optimizer; the figures get the titles of this language
+    names = {k: rt.optimizer_title(k) for k in result.keys}
+    colors = {names[k]: OPTIMIZER_COLORS[k] for k in result.keys}
+    st.caption(", ".join(f"{names[k]}: lr = {hypers[k].get('lr', 0):g}" for k in result.keys))
+    st.plotly_chart(network_curves.compare_loss_figure(
+        result.epochs, {names[k]: result.losses[k] for k in result.keys}, colors,
+        {names[k]: result.diverged_at[k] for k in result.keys}, height=380),
                     key="nn_cmp_loss", width="stretch", config={"displayModeBar": False})
     if not exp.is_regression:
-        xs, ys, points = exp.grid
-        probs = {}
-        for name, theta in result.thetas.items():
-            with np.errstate(all="ignore"):
-                out = exp.net.predict(theta, points)[0]
-            grid = out.reshape(len(ys), len(xs), -1)
-            if exp.task == "binary":
-                grid = grid[..., 0] if grid.shape[2] == 1 else grid[..., 1]
-            probs[name] = np.clip(grid, 0.0, 1.0)
+        xs, ys, _ = exp.grid
+        probs = {names[k]: nm.class_probabilities(exp, result.thetas[k]) for k in result.keys}
         st.plotly_chart(network_map.boundary_small_multiples(
             xs, ys, probs, exp.X_train, exp.y_train, columns=min(4, len(probs))),
                         key="nn_cmp_maps", width="stretch", config={"displayModeBar": False})
@@ -446,7 +443,7 @@ def main() -> None:
 
     config, uploaded, upload_error = sidebar()
     if st.session_state.get("nn_url_reset"):
-        st.warning(t("common.bad_url", names=", ".join(st.session_state["nn_url_reset"])))
+        st.warning(uv.messages(st.session_state["nn_url_reset"]), icon=":material/link_off:")
     _write_url(config)
     if upload_error:
         st.error(upload_error, icon=":material/upload_file:")

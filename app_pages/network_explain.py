@@ -10,33 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 from app_pages import network_model as nm
-from engine import mlp
+from engine import mlp, optimizers
+from texts import t
+from viz.style import tex_num as _num
 
 MAX_SHOWN = 4  # vector entries written out before "..."
-
-
-def _num(x: float) -> str:
-    x = float(x)
-    if not np.isfinite(x):
-        return r"\text{" + str(x) + "}"
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e4 or abs(x) < 1e-3:
-        mant, exp = f"{x:.3e}".split("e")
-        return rf"{mant}\times 10^{{{int(exp)}}}"
-    return f"{x:.4f}".rstrip("0").rstrip(".") if abs(x) < 1 else f"{x:.4g}"
+MAX_LISTED = 8  # training points of a mini-batch named before "..."
 
 
 def _factor(x: float) -> str:
     """A number as a factor of a product: negatives in parentheses."""
     text = _num(x)
     return f"({text})" if float(x) < 0 else text
-
-
-# optimizer state fields -> the symbols of the rules (torch's names where they have one)
-STATE_SYMBOLS = {"buf": "b", "sum": r"\mathrm{sum}", "square_avg": "v", "acc_delta": "u",
-                 "exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": r"v^{\max}",
-                 "exp_inf": "u", "mu_product": r"\textstyle\prod\mu", "t": "t"}
 
 
 def _vec(v) -> str:
@@ -96,11 +81,16 @@ def forward_latex(exp: nm.Experiment, theta: np.ndarray, sample: int | None = No
         else:
             lines.append(rf"\hat y = g(z^{{({layer})}}) = {_vec(a_out[sample])}"
                          rf"\qquad g:\ {mlp.OUTPUTS[net.output].latex}")
+    l1, l2 = exp.config["l1"], exp.config["l2"]
     with np.errstate(all="ignore"):
-        J = net.objective(theta, exp.X_train, exp.Y_train, exp.config["l1"],
-                          exp.config["l2"])[0]
-    lines.append(rf"{mlp.LOSSES[net.loss].latex} = {_num(J)}\quad"
+        data = net.objective(theta, exp.X_train, exp.Y_train)[0]
+        penalty = net.penalty(theta, l1, l2)[0]
+    lines.append(rf"{mlp.LOSSES[net.loss].latex} = {_num(data)}\quad"
                  rf"(n = {len(exp.X_train)})")
+    if l1 or l2:  # the objective the optimizer descends: both terms and their values
+        lines.append(rf"{mlp.REGULARIZATION_LATEX} = {_num(data)} + {_num(penalty)} = "
+                     rf"{_num(data + penalty)}\quad(\lambda_1 = {_num(l1)},\ "
+                     rf"\lambda_2 = {_num(l2)})")
     return lines
 
 
@@ -156,7 +146,8 @@ def backprop_latex(exp: nm.Experiment, theta: np.ndarray,
             lines.append(rf"= \frac{{2}}{{{K}}}(\hat y_1 - y)\cdot 1\cdot {src}"
                          rf" = {_factor(d_loss)}\cdot 1\cdot {_factor(a)} = {_num(d_loss * a)}")
         else:
-            lines.append(rf"\text{{softmax + CCE: }}\frac{{\partial \ell_i}}{{\partial z_1}}"
+            lines.append(rf"\text{{{t('teach.softmax_cce')} }}"
+                         rf"\frac{{\partial \ell_i}}{{\partial z_1}}"
                          rf" = \hat y_1 - y_1 \ \Rightarrow\ "
                          rf"\frac{{\partial \ell_i}}{{\partial w}} = (\hat y_1 - y_1)\,{src}"
                          rf" = {_factor(p - y)}\cdot {_factor(a)} = {_num((p - y) * a)}")
@@ -168,28 +159,44 @@ def backprop_latex(exp: nm.Experiment, theta: np.ndarray,
     _, engine_grads = nm.current_grads(exp, theta)
     lines.append(rf"\frac{{\partial J}}{{\partial w}} = \frac{{1}}{{n}}\sum_{{i=1}}^{{n}}"
                  rf"\frac{{\partial \ell_i}}{{\partial w}}{reg} = {_num(grad)}"
-                 rf"\qquad \text{{(backprop in the engine: }}{_num(engine_grads[0, idx])})")
+                 rf"\qquad \text{{({t('teach.engine_backprop')} }}{_num(engine_grads[0, idx])})")
     return lines
 
 
-def update_latex(exp: nm.Experiment, run: nm.Run) -> list[str]:
-    """The optimizer's next update of w = W^(L)_{11} with the full-batch gradient: state
-    before and after, and the new value, computed by the optimizer itself."""
+def update_caption(exp: nm.Experiment, update: mlp.NextUpdate) -> str:
+    """Which gradient the update below uses, in words: the next Step's first mini-batch
+    (which points), its dropout masks, and how many updates the Step makes."""
+    n = len(exp.X_train)
+    if len(update.batch) == n:
+        text = t("teach.update_full_batch", n=n)
+    else:
+        shown = ", ".join(str(int(i) + 1) for i in update.batch[:MAX_LISTED])
+        more = ", …" if len(update.batch) > MAX_LISTED else ""
+        text = t("teach.update_mini_batch", size=len(update.batch), n=n,
+                 points=shown + more, updates=update.updates_per_epoch)
+    if exp.config["drop"]:
+        text += " " + t("teach.update_dropout", p=f"{exp.config['drop']:g}")
+    return text
+
+
+def update_latex(exp: nm.Experiment, run: nm.Run,
+                 update: mlp.NextUpdate | None = None) -> list[str]:
+    """The optimizer's next update of w = W^(L)_{11}, exactly as the next Step makes it
+    (:func:`network_model.next_update`: its mini-batch, its dropout masks): the batch
+    loss, the gradient, the state before and after, and the new value."""
     net = exp.net
+    update = nm.next_update(exp, run) if update is None else update
     idx = net.param_names().index(f"W{net.n_layers}[0,0]")
-    _, grads = nm.current_grads(exp, run.theta)
-    scale = 1.0 if exp.schedule is None else float(np.asarray(exp.schedule(run.epoch)).ravel()[0])
-    with np.errstate(all="ignore"):
-        new_theta, new_state = exp.optimizer.step(run.theta, grads, run.opt_state,
-                                                  lr_scale=scale)
-    w, w_new = run.theta[0, idx], new_theta[0, idx]
-    lr = float(np.asarray(exp.optimizer.hyper["lr"]).ravel()[0]) * scale
-    lines = [rf"g = \frac{{\partial J}}{{\partial w}} = {_num(grads[0, idx])},\quad"
-             rf"\gamma = {_num(lr)}"]
-    for name, before, after in zip(new_state._fields, run.opt_state, new_state, strict=True):
+    spec = optimizers.OPTIMIZERS[exp.config["opt"]]
+    w, w_new = run.theta[0, idx], update.theta[0, idx]
+    lr = float(np.asarray(exp.optimizer.hyper["lr"]).ravel()[0]) * update.lr_scale
+    lines = [rf"J_{{\mathrm{{batch}}}} = {_num(update.loss[0])},\quad g = "
+             rf"\frac{{\partial J_{{\mathrm{{batch}}}}}}{{\partial w}} = "
+             rf"{_num(update.grads[0, idx])},\quad\gamma = {_num(lr)}"]
+    for name, before, after in zip(update.opt_state._fields, run.opt_state, update.opt_state,
+                                   strict=True):
         col = 0 if np.shape(after)[1] == 1 else idx
-        symbol = STATE_SYMBOLS.get(name, rf"\text{{{name.replace('_', ' ')}}}")
-        lines.append(rf"{symbol}:\ {_num(np.asarray(before)[0, col])}"
+        lines.append(rf"{spec.state_symbol(name)}:\ {_num(np.asarray(before)[0, col])}"
                      rf" \to {_num(np.asarray(after)[0, col])}")
     lines.append(rf"w:\ {_num(w)} \to {_num(w_new)}\quad(\Delta w = {_num(w_new - w)})")
     return lines

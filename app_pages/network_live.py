@@ -77,20 +77,13 @@ def _on_new_weights(seed: int) -> None:
 def map_values(exp: nm.Experiment, theta: np.ndarray) -> np.ndarray:
     """What the decision map shows: the clipped regression curve (nx,), P(class 1) (ny, nx)
     or normalised class probabilities (ny, nx, k)."""
-    xs, ys, points = exp.grid
-    with np.errstate(all="ignore"):
-        out = exp.net.predict(theta, points)[0]
-    if exp.is_regression:
-        # keep a wild curve (a diverging run) inside a readable band around the data
-        lo, hi = float(np.min(exp.y_train)), float(np.max(exp.y_train))
-        span = max(hi - lo, 1e-6)
-        return np.clip(np.nan_to_num(out[:, 0]), lo - 2 * span, hi + 2 * span)
-    probs = out.reshape(len(ys), len(xs), -1)
-    if exp.task == "binary":
-        probs = probs[..., 0] if probs.shape[2] == 1 else probs[..., 1]
-        return np.clip(probs, 0.0, 1.0)  # a linear (MSE) output is a score, not a probability
-    probs = np.clip(probs, 0.0, None)
-    return probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
+    if not exp.is_regression:
+        return nm.class_probabilities(exp, theta)
+    out = nm.predictions(exp, theta, exp.grid[2])[0]
+    # keep a wild curve (a diverging run) inside a readable band around the data
+    lo, hi = float(np.min(exp.y_train)), float(np.max(exp.y_train))
+    span = max(hi - lo, 1e-6)
+    return np.clip(np.nan_to_num(out[:, 0]), lo - 2 * span, hi + 2 * span)
 
 
 def test_split(exp: nm.Experiment, column: int | None = None):
@@ -319,10 +312,8 @@ def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
     elif playing:
         st.caption(t("network.pause_for_maps"))
     else:
-        xs, ys, points = exp.grid
-        with np.errstate(all="ignore"):
-            _, hidden = net.forward(run.theta, points)
-        maps = [h[0].reshape(len(ys), len(xs), -1) for h in hidden]
+        xs, ys, _ = exp.grid
+        maps = nm.hidden_maps(exp, run.theta)
         st.markdown(f"**{t('network.maps_title')}**")
         st.plotly_chart(network_inside.neuron_maps(xs, ys, maps, max_columns=6), key="nn_maps",
                         width="stretch", config={"displayModeBar": False})

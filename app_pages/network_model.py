@@ -5,9 +5,12 @@ module turns it into an :class:`Experiment` (data, network, optimizer, schedule)
 advances a :class:`Run` (theta, optimizer state, history) a few epochs at a time. Keeping
 it free of Streamlit lets tests drive it directly and keeps the page thin.
 
-URL layer: every key of :data:`FIELDS` is a query parameter. :func:`parse_query` turns the
-raw strings into validated values; a malformed or out-of-range value falls back to its
-default and is listed in ``reset`` so the page can say what it ignored.
+URL layer: every field of :func:`base_fields` (and the chosen optimizer's and schedule's,
+:func:`dependent_fields`) is a query parameter. :func:`parse_query` turns the raw strings
+into validated values; a malformed or out-of-range value falls back to its default, with
+a note (:class:`app_pages.url_values.Note`) that says so. The sweeps of the
+"Compare optimizers" and "Seed statistics" tabs are engine.training calls, with the work
+bounded here (:func:`epoch_cap`).
 """
 
 from __future__ import annotations
@@ -23,12 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from engine import datasets, mlp, optimizers
-
-try:  # the schedules module lands separately; without it the page offers "constant" only
-    from engine import schedules
-except ImportError:  # pragma: no cover - depends on the checkout
-    schedules = None
+from app_pages.url_values import Note, number
+from engine import datasets, mlp, optimizers, schedules, training
+from texts import t
 
 # --------------------------------------------------------------------------- limits
 
@@ -54,15 +54,40 @@ GRID = 60  # boundary-map resolution (GRID x GRID points)
 BATCH_OPTIONS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # 0 = all points (batch GD)
 UPLOAD = "upload"  # dataset key of a user's CSV
 
-# Output function + loss pairs offered (the sensible ones: their gradient w.r.t. the
-# logits is simply (yhat - y) / n, or 2 (yhat - y) / n for MSE).
+# Output function + loss pairs offered: the sensible ones, whose gradient w.r.t. the
+# logits is a multiple of yhat - y (mlp.LOGIT_GRADIENTS).
 PAIRS = {"sigmoid_bce": ("sigmoid", "bce"), "softmax_cce": ("softmax", "cce"),
          "linear_mse": ("linear", "mse")}
+
+
+def pair_help() -> str:
+    """The output/loss help: each pair's gradient w.r.t. the output neuron's input, as the
+    engine defines it."""
+    return t("network.pair_help", **{key: mlp.LOGIT_GRADIENTS[pair][0]
+                                   for key, pair in PAIRS.items()})
 
 # Learning rates that train these small networks in a few hundred epochs (the registry's
 # defaults are tuned for the 2-D surfaces of the race page).
 NETWORK_LR = {"gd": 0.5, "momentum": 0.1, "nag": 0.1, "adagrad": 0.1, "rmsprop": 0.01,
               "adadelta": 1.0, "adam": 0.03, "adamw": 0.03, "nadam": 0.03, "adamax": 0.05}
+
+# One-click scenarios: the controls each one sets (the rest take their defaults). What the
+# page says about each (network.preset_<name>_watch) is checked on the engine's numbers in
+# tests/app/test_network_app.py.
+PRESETS = {
+    "perceptron": dict(ds="xor", hl=0, act="tanh", pair="sigmoid_bce", opt="adam",
+                       hyper={"lr": 0.05}, ep=1000),
+    "tanh241": dict(ds="xor", hl=1, w=4, act="tanh", pair="sigmoid_bce", opt="adam",
+                    hyper={"lr": 0.01}, ep=1000),
+    # small initial weights make the product of sigmoid' (<= 0.25) and W shrink fast
+    "deep_sigmoid": dict(ds="circle", hl=4, w=8, act="sigmoid", pair="sigmoid_bce",
+                         opt="gd", hyper={"lr": 0.5}, ep=3000, init="normal"),
+    "spiral": dict(ds="spiral", hl=3, w=12, act="relu", pair="sigmoid_bce", opt="adam",
+                   hyper={"lr": 0.01}, ep=2000, init="he", noise=0.05, n=300),
+    "too_large_lr": dict(ds="xor", hl=1, w=4, act="tanh", pair="linear_mse", opt="gd",
+                         hyper={"lr": 3.0}, ep=1000),
+}
+
 
 # Optimizer hyper-parameters we do not show: coupled weight decay duplicates L2 (which the
 # page sets under Regularisation); AdamW keeps its decoupled one.
@@ -85,13 +110,11 @@ def hyper_default(key: str, spec: optimizers.HyperSpec) -> Any:
 
 def schedule_keys() -> list[str]:
     """Learning-rate schedules offered ("constant" first)."""
-    keys = list(getattr(schedules, "SCHEDULES", {}) or {})
-    return ["constant", *[k for k in keys if k != "constant"]]
+    return ["constant", *[k for k in schedules.SCHEDULES if k != "constant"]]
 
 
-def schedule_hypers(kind: str) -> list:
-    spec = getattr(schedules, "SCHEDULES", {}).get(kind)
-    return list(getattr(spec, "params", None) or getattr(spec, "hyper", ()) or ())
+def schedule_hypers(kind: str) -> list[optimizers.HyperSpec]:
+    return list(schedules.SCHEDULES[kind].hyper)
 
 
 def dataset_keys() -> list[str]:
@@ -130,9 +153,16 @@ class Field:
     parse: Callable[[str], Any]
 
 
+def _whole(text: str) -> int:
+    value = number(text)
+    if value is None or value != int(value):
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(value)
+
+
 def _int_in(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        value = int(text)
+        value = _whole(text)
         if not lo <= value <= hi:
             raise ValueError(f"{value} not in [{lo}, {hi}]")
         return value
@@ -141,7 +171,7 @@ def _int_in(lo: int, hi: int) -> Callable[[str], int]:
 
 def _int_choice(options) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        value = int(text)
+        value = _whole(text)
         if value not in options:
             raise ValueError(f"{value} is not one of {options}")
         return value
@@ -150,9 +180,9 @@ def _int_choice(options) -> Callable[[str], int]:
 
 def _float_in(lo: float, hi: float) -> Callable[[str], float]:
     def parse(text: str) -> float:
-        value = float(text)
-        if not (math.isfinite(value) and lo <= value <= hi):
-            raise ValueError(f"{value} not in [{lo}, {hi}]")
+        value = number(text)
+        if value is None or not lo <= value <= hi:
+            raise ValueError(f"{text!r} not a number in [{lo}, {hi}]")
         return value
     return parse
 
@@ -204,10 +234,12 @@ def _hyper_parser(spec) -> Callable[[str], Any]:
         return _bool
 
     def parse(text: str) -> float:
-        value = float(text)
+        value = number(text)
+        if value is None:
+            raise ValueError(f"{spec.name} {text!r} is not a number")
         low_ok = value >= spec.min if spec.min_inclusive else value > spec.min
         high_ok = value <= spec.max if spec.max_inclusive else value < spec.max
-        if not (math.isfinite(value) and low_ok and high_ok):
+        if not (low_ok and high_ok):
             raise ValueError(f"{spec.name} {value} out of range")
         return int(value) if spec.kind == "int" else value
     return parse
@@ -244,20 +276,25 @@ def _first(value) -> str:
     return str(value)
 
 
-def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """URL query -> (session values {session key: value}, names of values that were reset).
+def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[Note]]:
+    """URL query -> (session values {session key: value}, a note per value that was reset).
 
     Only keys present in the query are returned; absent keys keep their defaults. Never
-    raises: a malformed or out-of-range value is dropped and its name listed in ``reset``.
+    raises: a malformed or out-of-range value is dropped (the page shows its default) and
+    a "reset" note (:class:`url_values.Note`) names it, what it was and the default.
     """
     values: dict[str, Any] = {}
-    reset: list[str] = []
+    notes: list[Note] = []
+
+    def reset(f: Field) -> None:
+        notes.append(Note(f.key, "reset", _first(query[f.key]), _fmt(f.default)))
+
     for f in base_fields():
         if f.key in query:
             try:
                 values[f.key] = f.parse(_first(query[f.key]))
             except (ValueError, TypeError, OverflowError):
-                reset.append(f.key)
+                reset(f)
     opt = values.get("opt", "adam")
     sched = values.get("sched", "constant")
     for f, session_key in dependent_fields(opt, sched):
@@ -265,13 +302,13 @@ def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
             try:
                 values[session_key] = f.parse(_first(query[f.key]))
             except (ValueError, TypeError, OverflowError):
-                reset.append(f.key)
-    # a pair the dataset's task cannot use is reset too
+                reset(f)
+    # a pair the dataset's task cannot use is reset too (to the task's first pair)
     task = dataset_task(values.get("ds", default_dataset()))
     if "pair" in values and values["pair"] not in pairs_for(task):
         del values["pair"]
-        reset.append("pair")
-    return values, reset
+        notes.append(Note("pair", "reset", _first(query["pair"]), pairs_for(task)[0]))
+    return values, notes
 
 
 def _fmt(value: Any) -> str:
@@ -370,7 +407,7 @@ def make_data(config: Mapping[str, Any], uploaded: tuple | None = None):
     spec = datasets.DATASETS[config["ds"]]
     X, y = datasets.make(config["ds"], n=int(config["n"]), noise=float(config["noise"]),
                          seed=int(config["dseed"]))
-    return X, y, spec.task, int(getattr(spec, "n_classes", 0) or 0)
+    return X, y, spec.task, int(spec.n_classes)
 
 
 def build(config: Mapping[str, Any], uploaded: tuple | None = None) -> Experiment:
@@ -397,8 +434,7 @@ def build(config: Mapping[str, Any], uploaded: tuple | None = None) -> Experimen
                       batch_norm=bool(config["bn"]) and bool(hidden))
     opt = optimizers.make(config["opt"], **config["hyper"])
     schedule = None  # the schedule's t is the epoch (one "scheduler.step()" per epoch)
-    if schedules is not None and (config["sched"] != "constant"
-                                  or any(config["sched_hyper"].values())):
+    if config["sched"] != "constant" or any(config["sched_hyper"].values()):
         schedule = schedules.make(config["sched"], **config["sched_hyper"])
     bs = int(config["bs"])
     batch_size = None if bs <= 0 or bs >= len(X_train) else bs
@@ -427,19 +463,42 @@ def make_grid(X: np.ndarray, regression: bool = False):
     return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def classify(net: mlp.Network, out: np.ndarray) -> np.ndarray:
-    """Predicted labels from outputs (..., K): threshold 0.5 with one output (sigmoid or
-    linear on 0/1 targets alike), argmax otherwise."""
-    if out.shape[-1] == 1:
-        return (out[..., 0] >= 0.5).astype(int)
-    return out.argmax(axis=-1)
-
-
 def accuracy(exp: Experiment, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Fraction of points classified right, per network (B,)."""
+    """Fraction of points classified right, per network (B,): the engine's rule
+    (:func:`engine.mlp.accuracy`), batch norm with the training set's statistics (for the
+    training set itself these are its own), as on the decision map."""
+    return mlp.accuracy(exp.net, theta, X, y, reference=exp.X_train)
+
+
+def predictions(exp: Experiment, theta: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The network's outputs (B, n, K) at ``points`` as the page shows them everywhere: no
+    dropout, batch norm with the training set's statistics (:meth:`mlp.Network.predict`
+    with ``reference``), so a point's value does not depend on the other points."""
     with np.errstate(all="ignore"):
-        out = exp.net.predict(theta, X)
-    return (classify(exp.net, out) == np.asarray(y)[None, :]).mean(axis=1)
+        return exp.net.predict(theta, points, reference=exp.X_train)
+
+
+def hidden_maps(exp: Experiment, theta: np.ndarray) -> list[np.ndarray]:
+    """Each hidden layer's activations over ``exp.grid`` (ny, nx, width), batch norm with
+    the training set's statistics (as :func:`predictions`)."""
+    xs, ys, points = exp.grid
+    with np.errstate(all="ignore"):
+        _, hidden = exp.net.forward(theta, points, reference=exp.X_train)
+    return [h[0].reshape(len(ys), len(xs), -1) for h in hidden]
+
+
+def class_probabilities(exp: Experiment, theta: np.ndarray) -> np.ndarray:
+    """What a decision map shows over ``exp.grid`` for network ``theta`` (1, P): P(class 1)
+    (ny, nx) for a binary task, the class probabilities (ny, nx, k) otherwise. A linear
+    (MSE) output is a score, not a probability: it is clipped into [0, 1] (binary) or to
+    ≥ 0 and normalised (several classes)."""
+    xs, ys, points = exp.grid
+    probs = predictions(exp, theta, points)[0].reshape(len(ys), len(xs), -1)
+    if exp.task == "binary":
+        probs = probs[..., 0] if probs.shape[2] == 1 else probs[..., 1]
+        return np.clip(np.nan_to_num(probs, nan=0.5), 0.0, 1.0)
+    probs = np.clip(np.nan_to_num(probs, nan=0.0), 0.0, None)
+    return probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
 
 
 # --------------------------------------------------------------------------- a live run
@@ -496,6 +555,22 @@ def new_run(exp: Experiment, key: str, weight_seed: int) -> Run:
     return run
 
 
+def chunk_seed(run: Run) -> int:
+    """The seed of the mini-batches and dropout masks of the epochs :func:`advance` trains
+    next (with ``start_epoch = run.epoch``)."""
+    return run.weight_seed * 100_003 + run.epoch
+
+
+def next_update(exp: Experiment, run: Run) -> mlp.NextUpdate:
+    """The update the next Step (:func:`advance` by one epoch) makes first: its mini-batch,
+    its dropout masks, its gradient and the optimizer's step, as the engine computes them."""
+    cfg = exp.config
+    return mlp.next_update(exp.net, run.theta, exp.X_train, exp.Y_train, exp.optimizer,
+                           run.opt_state, batch_size=exp.batch_size, schedule=exp.schedule,
+                           l1=cfg["l1"], l2=cfg["l2"], dropout=cfg["drop"],
+                           seed=chunk_seed(run), start_epoch=run.epoch)
+
+
 def advance(exp: Experiment, run: Run, epochs: int) -> Run:
     """Train ``run`` for up to ``epochs`` more epochs (fewer at the stop epoch or when the
     loss diverges), recording loss/accuracy after every epoch. Mutates and returns run."""
@@ -520,8 +595,8 @@ def advance(exp: Experiment, run: Run, epochs: int) -> Run:
     result = mlp.train(
         exp.net, run.theta, exp.X_train, exp.Y_train, exp.optimizer, epochs,
         batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"], l2=cfg["l2"],
-        dropout=cfg["drop"], seed=run.weight_seed * 100_003 + run.epoch,
-        callback=record, opt_state=run.opt_state, start_epoch=run.epoch)
+        dropout=cfg["drop"], seed=chunk_seed(run), callback=record, opt_state=run.opt_state,
+        start_epoch=run.epoch)
     done = len(rows)
     if result.diverged[0] or blown:
         run.diverged = True
@@ -580,33 +655,17 @@ def current_grads(exp: Experiment, theta: np.ndarray) -> tuple[np.ndarray, np.nd
 # --------------------------------------------------------------------------- experiments
 
 
-@dataclass
-class CompareResult:
-    names: list[str]
-    losses: dict[str, np.ndarray]
-    diverged_at: dict[str, int]
-    thetas: dict[str, np.ndarray]
-    epochs: np.ndarray
-
-
 def compare(exp: Experiment, theta0: np.ndarray, chosen: Mapping[str, dict], epochs: int,
-            weight_seed: int = 0) -> CompareResult:
-    """Train the same initial network with each optimizer in ``chosen`` (key -> hyper)."""
+            weight_seed: int = 0) -> training.OptimizerComparison:
+    """Train the same initial network with each optimizer in ``chosen`` (key -> hyper; at
+    most MAX_COMPARE), epochs capped by the work budget. Results keyed by optimizer key."""
     cfg = exp.config
     chosen = dict(list(chosen.items())[:MAX_COMPARE])
     epochs = int(min(epochs, epoch_cap(exp, 1, len(chosen), COMPARE_MAX_EPOCHS)))
-    names, losses, div, thetas = [], {}, {}, {}
-    for key, hyper in chosen.items():
-        opt = optimizers.make(key, **hyper)
-        res = mlp.train(exp.net, theta0, exp.X_train, exp.Y_train, opt, epochs,
-                        batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"],
-                        l2=cfg["l2"], dropout=cfg["drop"], seed=weight_seed)
-        name = optimizers.OPTIMIZERS[key].title
-        names.append(name)
-        losses[name] = res.loss[:, 0]
-        div[name] = int(res.diverged_at[0]) if res.diverged[0] else -1
-        thetas[name] = res.theta
-    return CompareResult(names, losses, div, thetas, np.arange(epochs + 1))
+    return training.compare_optimizers(
+        exp.net, theta0, exp.X_train, exp.Y_train, chosen, epochs,
+        batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"], l2=cfg["l2"],
+        dropout=cfg["drop"], seed=weight_seed)
 
 
 def epoch_cap(exp: Experiment, n_networks: int = 1, n_runs: int = 1,
@@ -622,47 +681,14 @@ def epoch_cap(exp: Experiment, n_networks: int = 1, n_runs: int = 1,
 def seed_statistics(exp: Experiment, n_networks: int, max_epochs: int, target: float,
                     first_seed: int = 0,
                     progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """Train ``n_networks`` networks (seeds first_seed, first_seed+1, ... in one batch)
-    and return each one's epochs-to-solve (-1 = never within max_epochs).
-
-    Solved: train accuracy >= target (classification) or train loss <= target
-    (regression). Work is bounded: at most SEED_STAT_NETWORKS x SEED_STAT_MAX_EPOCHS.
-    """
+    """Epochs-to-solve of ``n_networks`` networks of this configuration that differ only in
+    their initial weights (:func:`engine.training.seed_statistics`; -1 = never), with the
+    work bounded: at most SEED_STAT_NETWORKS networks and the epochs the budget allows."""
     cfg = exp.config
     n_networks = int(min(n_networks, SEED_STAT_NETWORKS))
     max_epochs = int(min(max_epochs, epoch_cap(exp, n_networks, 1, SEED_STAT_MAX_EPOCHS)))
-    # network i of init(B, seed) depends on the seed only through the row: draw B rows
-    theta = exp.net.init(n_networks, scheme=cfg["init"], seed=int(first_seed))
-    opt = exp.optimizer
-    state = opt.init(theta)
-    solved_at = np.full(n_networks, -1)
-
-    def check(epoch, th, loss):
-        if exp.is_regression:
-            ok = np.asarray(loss) <= target
-        else:
-            ok = accuracy(exp, th, exp.X_train, exp.y_train) >= target - 1e-12
-        newly = ok & (solved_at < 0)
-        solved_at[newly] = epoch
-        return True
-
-    check(0, theta, exp.net.objective(theta, exp.X_train, exp.Y_train, cfg["l1"], cfg["l2"]))
-    chunks = 20
-    done = 0
-    for i in range(chunks):
-        n = max_epochs * (i + 1) // chunks - done
-        if n <= 0:
-            continue
-        res = mlp.train(exp.net, theta, exp.X_train, exp.Y_train, opt, n,
-                        batch_size=exp.batch_size, schedule=exp.schedule, l1=cfg["l1"],
-                        l2=cfg["l2"], dropout=cfg["drop"], seed=int(first_seed) + done,
-                        callback=check, opt_state=state, start_epoch=done)
-        theta, state = res.theta, res.opt_state
-        done += n
-        if progress is not None:
-            progress(done / max_epochs)
-        if (solved_at >= 0).all():
-            break
-    if progress is not None:
-        progress(1.0)
-    return solved_at
+    return training.seed_statistics(
+        exp.net, exp.X_train, exp.Y_train, exp.y_train, exp.optimizer, n_networks,
+        max_epochs, target, regression=exp.is_regression, init=cfg["init"],
+        first_seed=first_seed, batch_size=exp.batch_size, schedule=exp.schedule,
+        l1=cfg["l1"], l2=cfg["l2"], dropout=cfg["drop"], progress=progress)

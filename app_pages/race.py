@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -22,11 +21,12 @@ from app_pages import race_compute as rcomp
 from app_pages import race_controls as rc
 from app_pages import race_state as rs
 from app_pages import registry_texts as rt
+from app_pages import url_values as uv
 from engine import optimizers
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
-from texts import current_language, t
-from viz import race_canvas, race_explain, race_export, race_figure, race_map
+from texts import t
+from viz import race_canvas, race_curves, race_explain, race_export, race_figure, race_map
 from viz.style import PLOTLY_CONFIG, fonts
 
 ss = st.session_state
@@ -79,7 +79,7 @@ def race_map_canvas(shown: rs.Experiment, result, names, presenting: bool) -> No
     for run, key in zip(runs, keys, strict=True):
         run["sweep"] = rcomp.sweep_asset(rcomp.sweep_setting(core, key))
     surface_asset = rcomp.surface_asset(shown.surface, shown.formula, shown.domain, show_3d,
-                                        current_language())
+                                        race_canvas.surface_words())
     start_f = float(np.nan_to_num(surface.f(np.asarray(shown.start, dtype=float))))
     f = fonts(presenting)
     payload = {
@@ -138,27 +138,16 @@ def explain_step(exp, surface, result) -> None:
     with c1:
         style = rcomp.styles_of(exp)[b]
         st.plotly_chart(race_explain.step_figure(surface, result, b, names_of(exp)[b], style,
-                                                 numbers, exp.hyper(key), exp.start),
+                                                 numbers, exp.start),
                         key="ex_map", config=PLOTLY_CONFIG)
     with c2:
-        rows = {
-            t("race.q_point"): numbers["theta"],
-            t("race.q_grad"): numbers["grad"],
-            t("race.q_elr"): numbers["effective_lr"],
-            t("race.q_step"): numbers["step"],
-            t("race.q_new"): numbers["new_theta"],
-        }
-        for field, value in numbers["after"].items():
-            if len(value) == 2:
-                rows[t("race.q_state", name=field)] = value
-        table = pd.DataFrame(rows, index=["x", "y"]).T
-        st.dataframe(table, width="stretch", column_config={
-            c: st.column_config.NumberColumn(format="%.4g") for c in ("x", "y")})
+        st.markdown(race_explain.quantities_table(spec, numbers))
         st.caption(t("race.explain_loss", k=k, before=f"{numbers['loss']:.5g}",
                      after=f"{numbers['new_loss']:.5g}"))
-        if spec.notes_diff:
+        st.caption(t("teach.symbols_note"))
+        if rt.optimizer_notes_diff(key):
             with st.container(border=True):
-                st.markdown(t("race.notes_diff") + " " + spec.notes_diff)
+                st.markdown(t("race.notes_diff") + " " + rt.optimizer_notes_diff(key))
 
 
 def about(exp, surface) -> None:
@@ -203,16 +192,18 @@ def race_panel() -> None:
     presenting = present.on(ss)
     sync_url(exp)
     if ss.get("race_notes") and exp == ss.get("race_loaded"):
-        st.warning(t("common.bad_url", names=", ".join(ss["race_notes"])),
-                   icon=":material/link_off:")
+        st.warning(uv.messages(ss["race_notes"]), icon=":material/link_off:")
 
     formula_error = ss.get("race_formula_error")
     shown = exp
     if formula_error:  # a typed formula that cannot be used: the last surface that worked
-        shown = ss.get("race_last_ok") or rs.default_experiment()
+        last_ok = ss.get("race_last_ok")
+        shown = last_ok or rs.default_experiment()
         shown = replace(shown, optimizers=exp.optimizers, steps=exp.steps, noise=exp.noise,
                         seed=exp.seed, schedule=exp.schedule, scenario="")
-        st.error(t("race.formula_fallback"), icon=":material/error:")
+        st.error(t("race.formula_fallback") if last_ok else t(
+            "teach.formula_fallback_default", surface=rt.surface_title(shown.surface)),
+                 icon=":material/error:")
     elif exp.optimizers:
         ss["race_last_ok"] = exp
     surface = rcomp.surface_of(shown)
@@ -237,14 +228,20 @@ def race_panel() -> None:
                     f"{rt.scenario_watch(shown.scenario)}", icon=":material/visibility:")
         for b in np.flatnonzero(result.diverged):
             key = shown.optimizer_keys[b]
-            st.warning(t("race.diverged_note", name=names[b], step=int(result.diverged_at[b]),
-                         lr=suggest_lr(shown, key)), icon=":material/close:")
+            reason = rcomp.stop_reason(surface, result, b)  # "start": said above already
+            if reason == "diverged":
+                st.warning(t("race.diverged_note", name=names[b], step=int(result.diverged_at[b]),
+                             lr=suggest_lr(shown, key)), icon=":material/close:")
+            elif reason == "undefined":
+                st.warning(t("teach.stopped_undefined", name=names[b],
+                             step=int(result.diverged_at[b])), icon=":material/block:")
         # lazy tabs: only the open one is computed and drawn (a change redraws less)
         tab_loss, tab_grad, tab_table, tab_settings = st.tabs(
             [t("race.tab_loss"), t("race.tab_grad"), t("race.tab_table"),
              t("race.tab_settings")], key="tab", on_change="rerun")
         if tab_loss.open or tab_grad.open:
-            loss_dict, grad_dict = rcomp.curve_dicts(core, names, presenting, current_language())
+            loss_dict, grad_dict = rcomp.curve_dicts(core, names, presenting,
+                                                     race_curves.curve_words())
         if tab_loss.open:
             with tab_loss:
                 curves_canvas("race_loss", loss_dict, "loss", presenting)
@@ -265,7 +262,8 @@ def race_panel() -> None:
         if not presenting:
             d1, d2 = st.columns(2)
             d1.download_button(t("race.download_csv"),
-                               data=lambda: race_export.runs_csv(result, list(names)),
+                               data=lambda: race_export.runs_csv(
+                                   result, list(names), rs.settings_lines(core, st.context.url)),
                                file_name="descent_lab_race.csv", mime="text/csv",
                                on_click="ignore", icon=":material/download:", width="stretch",
                                key="dl_csv")

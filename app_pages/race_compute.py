@@ -27,7 +27,7 @@ from app_pages.canvas import Asset
 from engine import descent, expression, optimizers, schedules
 from engine.surfaces import SURFACES
 from viz import race_canvas, race_curves, race_map
-from viz.style import OPTIMIZER_STYLES
+from viz.style import OPTIMIZER_STYLES, Words
 
 GRID_N = 100  # samples per side of the surface grid (picture, 3-D surface)
 MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
@@ -63,12 +63,13 @@ def surface_grid(surface_key: str, formula: str, domain: tuple) -> tuple:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def surface_asset(surface_key: str, formula: str, domain: tuple, show_3d: bool,
-                  lang: str) -> Asset:
-    """The surface part of the race payload (``lang`` keys the cache: its words)."""
+                  words: Words) -> Asset:
+    """The surface part of the race payload (``words``: its strings,
+    :func:`viz.race_canvas.surface_words`)."""
     exp = rs.Experiment(surface=surface_key, formula=formula, domain=domain)
     data = race_canvas.surface_data(surface_of(exp), surface_grid(surface_key, formula, domain),
-                                    show_3d=show_3d)
-    tag = repr((surface_key, formula, domain, show_3d, lang, GRID_N))
+                                    show_3d=show_3d, words=words)
+    tag = repr((surface_key, formula, domain, show_3d, words, GRID_N))
     return Asset("surface-" + hashlib.sha1(tag.encode()).hexdigest()[:16], data)
 
 
@@ -77,7 +78,7 @@ def surface_asset(surface_key: str, formula: str, domain: tuple, show_3d: bool,
 
 def schedule_kwargs(kind: str, pairs) -> dict[str, float | int]:
     """Keyword arguments for ``schedules.make(kind, ...)`` (integer parameters as int)."""
-    specs = {p.name: p for p in schedules.SCHEDULES[kind].params}
+    specs = {p.name: p for p in schedules.SCHEDULES[kind].hyper}
     return {name: int(round(v)) if specs[name].kind == "int" else float(v)
             for name, v in pairs}
 
@@ -160,6 +161,27 @@ def sweep_asset(setting: SweepSetting) -> Asset:
                  race_canvas.sweep_data(result, view))
 
 
+ORDINARY = 1e6  # |f| and ‖∇f‖ of an ordinary point, far below the engine's runaway bounds
+
+
+def stop_reason(surface, result, b: int) -> str | None:
+    """Why run b stopped before its last step (None if it did not).
+
+    "start": f or ∇f has no value at the start (the page says so once, for every run).
+    "undefined": the run was at an ordinary point (|f|, ‖∇f‖ < 1e6) of a typed formula and
+    its next point has no value there — a hole of the formula such as log of a negative
+    number (the built-in surfaces are defined everywhere). "diverged": it ran away, the
+    learning rate too large for this surface."""
+    if not result.diverged[b]:
+        return None
+    at = int(result.diverged_at[b])
+    if at == 0:
+        return "start"
+    loss, grad = float(result.loss[at - 1, b]), np.asarray(result.grad[at - 1, b])
+    ordinary = abs(loss) < ORDINARY and float(np.hypot(*grad)) < ORDINARY
+    return "undefined" if ordinary and surface.key == rs.CUSTOM else "diverged"
+
+
 def core(exp: rs.Experiment) -> rs.Experiment:
     """The part of the experiment that changes the numbers (not the scenario label)."""
     return replace(exp, scenario="")
@@ -170,19 +192,25 @@ def styles_of(exp: rs.Experiment) -> list:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def curve_dicts(exp: rs.Experiment, names: tuple, present: bool, lang: str
+def curve_dicts(exp: rs.Experiment, names: tuple, present: bool, words: Words
                 ) -> tuple[dict, dict]:
-    """Loss and gradient-norm figures as dicts (cached per experiment, mode and language)."""
+    """Loss and gradient-norm figures as dicts (cached per experiment, mode and words:
+    :func:`viz.race_curves.curve_words`)."""
     surface = surface_of(exp)
     result = run_race(exp)
     styles = styles_of(exp)
     f_min = min((p.f for p in surface.minima if p.kind in ("global", "local")), default=None)
     # Log axis when it means something: losses that stay positive, or f − f* against a
     # known minimum. A surface falling without bound (saddles, some typed formulas) would
-    # only be measured from its lowest iterate, so its axis stays linear and shows f itself.
+    # only be measured from its lowest iterate, so its axis stays linear and shows f itself,
+    # fixed to the values f takes on the map: a run that falls to −5·10⁵ off the map leaves
+    # the chart at its bottom (a note says how far) instead of flattening the others.
     log_y = f_min is not None or bool(np.all(result.loss > 0))
+    _, _, Z = surface_grid(exp.surface, exp.formula, exp.domain)
+    y_range = (float(Z.min()), max(float(Z.max()), float(np.max(result.loss[0]))))
     loss = race_curves.loss_figure_dict(result, list(names), styles, log_y=log_y,
                                         f_min=f_min if f_min is not None and f_min < 0 else None,
-                                        present=present)
-    grad = race_curves.grad_norm_figure_dict(result, list(names), styles, present=present)
+                                        present=present, y_range=y_range, words=words)
+    grad = race_curves.grad_norm_figure_dict(result, list(names), styles, present=present,
+                                             words=words)
     return loss, grad

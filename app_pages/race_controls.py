@@ -28,9 +28,11 @@ from app_pages import race_compute as rcomp
 from app_pages import race_state as rs
 from app_pages import registry_texts as rt
 from engine import optimizers, schedules
+from engine.expression import ExpressionError
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
 from texts import t
+from viz import race_map
 
 # β, ρ, μ: exact 0.9, 0.99, 0.999 are on the slider (a value from a link is added to it)
 UNIT_CHOICES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97,
@@ -43,7 +45,7 @@ UNIT_CHOICES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.
 def schedule_specs() -> dict[str, dict[str, tuple[float, float, float]]]:
     """kind -> {parameter: (default, min, max)} for the schedules the page offers."""
     return {kind: {p.name: (float(p.default), float(p.slider_min), float(p.slider_max))
-                   for p in spec.params}
+                   for p in spec.hyper}
             for kind, spec in schedules.SCHEDULES.items() if kind != "constant"}
 
 
@@ -106,7 +108,7 @@ def experiment_from_widgets(ss: MutableMapping) -> rs.Experiment:
     if ss.get("sched", "constant") != "constant":
         kind = ss["sched"]
         schedule = (kind, tuple((p.name, float(ss[f"sp.{p.name}"]))
-                                for p in schedules.SCHEDULES[kind].params))
+                                for p in schedules.SCHEDULES[kind].hyper))
     surface = ss["surf"]
     domain = tuple(float(ss[f"dom{i}"]) for i in range(4))
     (xmin, xmax), (ymin, ymax) = ((domain[0], domain[1]), (domain[2], domain[3])) \
@@ -264,20 +266,23 @@ def check_formula(ss: MutableMapping) -> str | None:
         return t("race.empty_formula")
     try:
         surface = rcomp.parse_formula(text, (xmin, xmax, ymin, ymax))
-    except ValueError as exc:  # ExpressionError is a ValueError
-        return t("race.formula_refused", message=str(exc))
+    except ExpressionError as exc:
+        return t("race.formula_refused", message=rt.error_message(exc))
     if not defined_somewhere(surface):
         return t("race.formula_undefined")
     return None
 
 
+def undefined_points(surface, n: int = 41) -> np.ndarray:
+    """Where f has no value on a coarse n×n grid over its domain (bool)."""
+    (xmin, xmax), (ymin, ymax) = surface.domain
+    return race_map.undefined_mask(surface, np.linspace(xmin, xmax, n),
+                                   np.linspace(ymin, ymax, n))
+
+
 def defined_somewhere(surface, n: int = 41) -> bool:
     """Whether f has a finite value at some point of a coarse grid over its domain."""
-    (xmin, xmax), (ymin, ymax) = surface.domain
-    gx, gy = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
-    with np.errstate(all="ignore"):
-        values = np.asarray(surface.f(np.stack([gx, gy], axis=-1)), dtype=np.float64)
-    return bool(np.isfinite(values).any())
+    return not bool(undefined_points(surface, n).all())
 
 
 def sidebar(ss: MutableMapping) -> str | None:
@@ -301,7 +306,9 @@ def sidebar(ss: MutableMapping) -> str | None:
 
     with sb:
         if ss["surf"] == rs.CUSTOM:
-            st.text_input(t("race.formula"), key="formula", max_chars=rs.MAX_FORMULA,
+            # no max_chars at the limit: the browser would refuse a longer paste silently;
+            # the engine's length check says "too long (n characters; the limit is 200)"
+            st.text_input(t("race.formula"), key="formula", max_chars=rs.MAX_PASTE,
                           help=t("race.formula_help"))
             slot = st.empty()
             c1, c2 = st.columns(2)
@@ -316,6 +323,10 @@ def sidebar(ss: MutableMapping) -> str | None:
             formula_error = check_formula(ss)
             if formula_error:
                 slot.error(formula_error, icon=":material/error:")
+            elif undefined_points(rcomp.parse_formula(
+                    str(ss["formula"]).strip(), tuple(float(ss[f"dom{i}"]) for i in range(4)))
+                    ).any():
+                slot.caption(t("teach.undefined_region"))
         st.toggle(t("race.view_3d"), key="v3d", help=t("race.view_3d_help"))
 
         st.subheader(t("race.shared"))
@@ -330,7 +341,7 @@ def sidebar(ss: MutableMapping) -> str | None:
         st.selectbox(t("race.schedule"), options=["constant", *specs], key="sched",
                      format_func=schedule_title, help=t("race.schedule_help"))
         if ss["sched"] != "constant":
-            for p in schedules.SCHEDULES[ss["sched"]].params:
+            for p in schedules.SCHEDULES[ss["sched"]].hyper:
                 skey = f"sp.{p.name}"
                 default, low, high = specs[ss["sched"]][p.name]
                 if skey not in ss or not low <= ss[skey] <= high:

@@ -1,8 +1,9 @@
 """The race page's experiment: one hashable value, read from and written to the URL.
 
 Pure Python (no Streamlit): :func:`from_query` turns a query-string mapping into an
-:class:`Experiment` plus the list of names that could not be used (each falls back to its
-default, clamped to its valid range; unknown names are ignored) — never an exception.
+:class:`Experiment` plus a note for every value that could not be used as given (clamped
+into its range, reset to its default, or ignored: :mod:`app_pages.url_values`) — never an
+exception.
 :func:`to_query` is the inverse, so a copied link reproduces the race.
 
 URL names (short, stable)::
@@ -19,11 +20,12 @@ URL names (short, stable)::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from urllib.parse import urlencode
 
-from engine import optimizers
+from app_pages.url_values import Note, number, read_number
+from engine import descent, expression, optimizers
 from engine.scenarios import SCENARIOS, OptimizerLineup, scenario_hypers
 from engine.surfaces import SURFACES
 
@@ -32,6 +34,7 @@ __all__ = [
     "DEFAULT_OPTIMIZERS",
     "DEFAULT_SURFACE",
     "MAX_FORMULA",
+    "MAX_PASTE",
     "MAX_NOISE",
     "MAX_STEPS",
     "Experiment",
@@ -40,6 +43,7 @@ __all__ = [
     "default_hypers",
     "from_query",
     "from_scenario",
+    "settings_lines",
     "to_query",
 ]
 
@@ -48,10 +52,11 @@ DEFAULT_SURFACE = "rosenbrock"
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 DEFAULT_FORMULA = "x**2 + 3*y**2 + sin(3*x)"
 DEFAULT_DOMAIN = (-2.0, 2.0, -2.0, 2.0)
-MAX_STEPS = 5000
+MAX_STEPS = descent.MAX_STEPS  # the engine's bound, said in the UI
 MAX_NOISE = 5.0
 MAX_SEED = 2**31 - 1
-MAX_FORMULA = 200
+MAX_FORMULA = expression.MAX_LENGTH  # characters of a typed f (the engine's limit)
+MAX_PASTE = 20_000  # what the formula box accepts, so a longer paste gets its message
 DOMAIN_LIMIT = 1e4
 # query names owned by others (the app's language picker, the page's Present mode,
 # Streamlit's embed options)
@@ -90,7 +95,7 @@ def _pairs(mapping: Mapping[str, float]) -> Pairs:
 def default_hypers(key: str, surface=None) -> dict[str, float]:
     """Registry defaults, with the learning rate the surface suggests (when it has one)."""
     hyper = dict(optimizers.OPTIMIZERS[key].defaults)
-    if surface is not None and key in getattr(surface, "suggested_lr", {}):
+    if surface is not None and key in surface.suggested_lr:
         hyper["lr"] = float(surface.suggested_lr[key])
     return {name: clamp_hyper(key, name, value)[0] for name, value in hyper.items()}
 
@@ -142,47 +147,40 @@ def clamp_hyper(key: str, name: str, value: float) -> tuple[float, bool]:
     return clean, clean != value
 
 
-def _float(text) -> float | None:
-    try:
-        value = float(str(text).strip())
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _int(text) -> int | None:
-    value = _float(text)
-    if value is None or value != int(value):
-        return None
-    return int(value)
-
-
-def _clamp(value: float, low: float, high: float) -> float:
-    return min(max(value, low), high)
-
-
 def from_query(query: Mapping[str, str], schedule_specs: Mapping | None = None,
-               ) -> tuple[Experiment, list[str]]:
-    """Experiment described by a query mapping, and the names that fell back to defaults.
+               ) -> tuple[Experiment, list[Note]]:
+    """Experiment described by a query mapping, and a note for every name not used as given.
 
     ``schedule_specs``: kind -> {parameter name: (default, min, max)} of the learning-rate
     schedules the page offers (``None``: schedules are not offered, ``sch`` is ignored).
-    Nothing here raises: every bad value is replaced and its name reported.
+    Nothing here raises. Each note says what happened (:class:`url_values.Note`): a number
+    out of range was clamped to the nearest allowed value, an unreadable value was reset to
+    its default, a name that is no setting of this page was ignored.
     """
     query = {str(k): (v[-1] if isinstance(v, list | tuple) and v else v)
              for k, v in dict(query).items()}
-    notes: list[str] = []
+    notes: list[Note] = []
     used: set[str] = set(FOREIGN)
 
-    def bad(name: str) -> None:
-        if name not in notes:
-            notes.append(name)
+    def note(name: str, what: str, value="") -> None:
+        if name not in [n.name for n in notes]:
+            notes.append(Note(name, what, query.get(name, ""), _text(value)))
+
+    def read(name: str, current, low, high, integer: bool = False):
+        """The query's number for ``name`` (clamped into [low, high]), else ``current``."""
+        used.add(name)
+        if name not in query:
+            return current
+        value, what = read_number(query[name], current, low, high, integer)
+        if what:
+            note(name, what, value)
+        return value
 
     # scenario: a base the other names may override
     scenario = query.get("sc", "")
     used.add("sc")
     if scenario and scenario not in SCENARIOS:
-        bad("sc")
+        note("sc", "ignored")
         scenario = ""
     base = from_scenario(scenario) if scenario else None
 
@@ -190,23 +188,23 @@ def from_query(query: Mapping[str, str], schedule_specs: Mapping | None = None,
     used.add("s")
     surface_key = query.get("s", base.surface if base else DEFAULT_SURFACE)
     if surface_key != CUSTOM and surface_key not in SURFACES:
-        bad("s")
         surface_key = base.surface if base else DEFAULT_SURFACE
+        note("s", "reset", surface_key)
     formula, domain = "", DEFAULT_DOMAIN
     if surface_key == CUSTOM:
         used.update({"f", "dom"})
         formula = str(query.get("f", "")).strip()
         if not formula or len(formula) > MAX_FORMULA:
-            bad("f")
             formula = DEFAULT_FORMULA
+            note("f", "reset", formula)
         if "dom" in query:
-            parts = [_float(p) for p in str(query["dom"]).split(",")]
+            parts = [number(p) for p in str(query["dom"]).split(",")]
             if (len(parts) == 4 and None not in parts
                     and all(abs(p) <= DOMAIN_LIMIT for p in parts)
                     and parts[0] < parts[1] and parts[2] < parts[3]):
                 domain = tuple(parts)
             else:
-                bad("dom")
+                note("dom", "reset", ",".join(_num(v) for v in domain))
     exp = base if (base and surface_key == base.surface) else default_experiment(
         surface_key if surface_key != CUSTOM else DEFAULT_SURFACE)
     surface = SURFACES.get(surface_key)
@@ -223,10 +221,11 @@ def from_query(query: Mapping[str, str], schedule_specs: Mapping | None = None,
     if "o" in query:
         asked = [k.strip() for k in str(query["o"]).split(",") if k.strip()]
         keys = list(dict.fromkeys(k for k in asked if k in optimizers.OPTIMIZERS))
-        if len(keys) != len(asked) or not keys:
-            bad("o")
         if not keys:
             keys = list(DEFAULT_OPTIMIZERS)
+            note("o", "reset", ",".join(keys))
+        elif len(keys) != len(asked):  # the unknown ones were left out
+            note("o", "partly", ",".join(keys))
     chosen = []
     for key in keys:
         try:
@@ -238,15 +237,16 @@ def from_query(query: Mapping[str, str], schedule_specs: Mapping | None = None,
             used.add(name)
             if name not in query:
                 continue
-            value = _float(query[name])
-            if spec.kind == "bool" and str(query[name]).lower() in ("true", "false"):
-                value = 1.0 if str(query[name]).lower() == "true" else 0.0
-            if value is None:
-                bad(name)
+            raw = str(query[name]).strip().lower()
+            if spec.kind == "bool" and raw in ("true", "false"):
+                hyper[spec.name] = 1.0 if raw == "true" else 0.0
                 continue
-            value, changed = clamp_hyper(key, spec.name, value)
-            if changed:
-                bad(name)
+            value, what = read_number(query[name], hyper[spec.name])
+            if what is None:
+                value, changed = clamp_hyper(key, spec.name, value)
+                what = "clamped" if changed else None
+            if what:
+                note(name, what, value)
             hyper[spec.name] = value
         chosen.append((key, _pairs(hyper)))
     exp = replace(exp, optimizers=tuple(chosen))
@@ -254,38 +254,12 @@ def from_query(query: Mapping[str, str], schedule_specs: Mapping | None = None,
     # start, steps, noise, seed
     (xmin, xmax), (ymin, ymax) = ((exp.domain[0], exp.domain[1]), (exp.domain[2], exp.domain[3])
                                   ) if surface is None else surface.domain
-    start = list(exp.start)
-    for i, (name, low, high) in enumerate((("x", xmin, xmax), ("y", ymin, ymax))):
-        used.add(name)
-        if name in query:
-            value = _float(query[name])
-            if value is None:
-                bad(name)
-                continue
-            if not low <= value <= high:
-                bad(name)
-            start[i] = _clamp(value, float(low), float(high))
-    exp = replace(exp, start=tuple(start))
-
-    used.update({"n", "noise", "seed"})
-    if "n" in query:
-        value = _int(query["n"])
-        if value is None or not 1 <= value <= MAX_STEPS:
-            bad("n")
-        if value is not None:
-            exp = replace(exp, steps=int(_clamp(value, 1, MAX_STEPS)))
-    if "noise" in query:
-        value = _float(query["noise"])
-        if value is None or not 0 <= value <= MAX_NOISE:
-            bad("noise")
-        if value is not None:
-            exp = replace(exp, noise=_clamp(value, 0.0, MAX_NOISE))
-    if "seed" in query:
-        value = _int(query["seed"])
-        if value is None or not 0 <= value <= MAX_SEED:
-            bad("seed")
-        if value is not None:
-            exp = replace(exp, seed=int(_clamp(value, 0, MAX_SEED)))
+    start = (float(read("x", exp.start[0], float(xmin), float(xmax))),
+             float(read("y", exp.start[1], float(ymin), float(ymax))))
+    exp = replace(exp, start=start,
+                  steps=int(read("n", exp.steps, 1, MAX_STEPS, integer=True)),
+                  noise=float(read("noise", exp.noise, 0.0, MAX_NOISE)),
+                  seed=int(read("seed", exp.seed, 0, MAX_SEED, integer=True)))
 
     # schedule
     used.add("sch")
@@ -293,24 +267,21 @@ def from_query(query: Mapping[str, str], schedule_specs: Mapping | None = None,
         kind = str(query["sch"])
         if kind == "constant" or kind not in schedule_specs:
             if kind != "constant":
-                bad("sch")
+                note("sch", "reset", "constant")
             exp = replace(exp, schedule=None)
         else:
-            params = {}
-            for pname, (default, low, high) in schedule_specs[kind].items():
-                name = f"sch.{pname}"
-                used.add(name)
-                value = _float(query.get(name, default))
-                if value is None or not low <= value <= high:
-                    bad(name)
-                    value = default if value is None else _clamp(value, low, high)
-                params[pname] = float(value)
+            params = {pname: float(read(f"sch.{pname}", default, low, high))
+                      for pname, (default, low, high) in schedule_specs[kind].items()}
             exp = replace(exp, schedule=(kind, _pairs(params)))
 
     for name in query:
         if name not in used:
-            bad(name)
+            note(name, "ignored")
     return exp, notes
+
+
+def _text(value) -> str:
+    return _num(value) if isinstance(value, float) else str(value)
 
 
 def _num(value: float) -> str:
@@ -343,3 +314,31 @@ def to_query(exp: Experiment) -> dict[str, str]:
         for name, value in params:
             query[f"sch.{name}"] = _num(value)
     return query
+
+
+def settings_lines(exp: Experiment, link: str = "") -> list[str]:
+    """The settings of a race, one per line, for the header of a downloaded file: the query
+    that reproduces it (:func:`to_query`, which :func:`from_query` reads back), the link
+    (``link``: the page's address, without query, when known), then each setting written
+    out: surface or formula and domain, each optimizer with every hyper-parameter, start,
+    steps, noise and seed, schedule."""
+    query = urlencode(to_query(exp), safe=",")
+    lines = ["Descent Lab optimizer race: these settings reproduce the runs below",
+             f"query: {query}"]
+    if link:
+        lines.append(f"link: {link}?{query}")
+    if exp.surface == CUSTOM:
+        lines += [f"formula: f(x, y) = {exp.formula}",
+                  "domain: " + ", ".join(_num(v) for v in exp.domain)]
+    else:
+        lines.append(f"surface: {exp.surface}")
+    for key, pairs in exp.optimizers:
+        lines.append(f"optimizer {key}: " + ", ".join(f"{n}={_num(v)}" for n, v in pairs))
+    lines += [f"start: {_num(exp.start[0])}, {_num(exp.start[1])}", f"steps: {exp.steps}",
+              f"gradient noise: {_num(exp.noise)} (seed {exp.seed})"]
+    if exp.schedule is None:
+        lines.append("schedule: constant")
+    else:
+        kind, params = exp.schedule
+        lines.append(f"schedule: {kind} " + ", ".join(f"{n}={_num(v)}" for n, v in params))
+    return lines

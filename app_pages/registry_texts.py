@@ -9,10 +9,12 @@ engine's text, so a registry entry not yet copied still shows words, not a key.
 
 from __future__ import annotations
 
-from engine import datasets, mlp, optimizers, schedules
+from engine import datasets, expression, mlp, optimizers, schedules
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
-from texts import t_or
+from texts import has, t, t_or
+
+ERROR_SECTIONS = {expression.ExpressionError: "expression", datasets.DatasetError: "dataset"}
 
 
 def scenario_title(key: str) -> str:
@@ -39,6 +41,16 @@ def optimizer_summary(key: str) -> str:
     return t_or(f"registry.optimizers.{key}.summary", optimizers.OPTIMIZERS[key].summary)
 
 
+def optimizer_notes_diff(key: str) -> str:
+    """How the study notes write optimizer ``key``'s rule differently ('' if the same)."""
+    english = optimizers.OPTIMIZERS[key].notes_diff
+    if not english:
+        return ""
+    # the language files hold it as a format template (its LaTeX braces doubled)
+    return t_or(f"teach.notes_diff.{key}", english.replace("{", "{{").replace("}", "}}")
+                ).format()
+
+
 def hyper_help(key: str, hyper) -> str:
     """Help of one hyper-parameter (a HyperSpec of optimizer ``key``)."""
     return t_or(f"registry.optimizers.{key}.help.{hyper.name}", hyper.help)
@@ -53,15 +65,23 @@ def dataset_story(key: str) -> str:
 
 
 def schedule_title(kind: str) -> str:
-    spec = schedules.SCHEDULES.get(kind)
-    return t_or(f"registry.schedules.{kind}.title", getattr(spec, "title", kind))
+    return t_or(f"registry.schedules.{kind}.title", schedules.SCHEDULES[kind].title)
 
 
-def schedule_help(kind: str, param) -> str | None:
-    """Help of one parameter of schedule ``kind`` (None when the engine gives none)."""
-    english = getattr(param, "help", None)
-    return t_or(f"registry.schedules.{kind}.help.{param.name}", english) if english else None
+def schedule_help(kind: str, hyper) -> str | None:
+    """Help of one hyper-parameter (a HyperSpec) of schedule ``kind`` (None when the engine
+    gives none)."""
+    return t_or(f"registry.schedules.{kind}.help.{hyper.name}", hyper.help) if hyper.help \
+        else None
 
 
 def activation_title(key: str) -> str:
     return t_or(f"registry.activations.{key}.title", mlp.ACTIVATIONS[key].title)
+
+
+def error_message(error: ValueError) -> str:
+    """An engine error a student caused (a typed formula, an uploaded file) in the current
+    language: ``teach.<expression|dataset>.<code>`` filled with the error's fields, or the
+    engine's English when the language file lacks it."""
+    key = f"teach.{ERROR_SECTIONS[type(error)]}.{error.code}"
+    return t(key, **error.params) if has(key) else str(error)

@@ -1,6 +1,8 @@
 """Descent Lab's engine: optimizers, schedules, surfaces, descent, MLPs and datasets in NumPy.
 
 Pure NumPy, batch-first ``(B, D)`` float64 arrays, no UI imports: usable from a notebook.
+The contract is docs/architecture.md. Where docstrings and registry texts say "the notes",
+they mean the Korean study notes the app teaches (docs/notes.md).
 """
 
 import os

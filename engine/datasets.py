@@ -11,12 +11,46 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
+# Every message of a dataset problem: code -> English template (str.format fields); the
+# pages translate a code with the same fields (assets/i18n: teach.dataset.<code>).
+MESSAGES = MappingProxyType({
+    "unknown": "unknown dataset {name!r}; choose one of {known}",
+    "n": "n must be >= 1, got {n}",
+    "noise": "noise must be a finite number >= 0, got {noise}",
+    "rows": "X has {n} rows but y has {labels}",
+    "test_fraction": "test_fraction must be in [0, 1), got {value}",
+    "one_hot": "one_hot needs a 1-D array of integer labels >= 0",
+    "label_k": "label {label} does not fit in k={k} classes",
+    "too_many_bytes": "file too large: {size:,} bytes, {limit:,} bytes max",
+    "more_bytes": "file too large: more than {limit:,} bytes",
+    "not_utf8": "the file is not UTF-8 text (is it really a CSV?)",
+    "binary": "the file contains binary data (is it really a CSV?)",
+    "columns": "expected 3 columns (x1, x2, label), line {line} has {count}",
+    "not_a_number": "line {line}: {value!r} is not a number",
+    "not_finite": "line {line}: values must be finite numbers (no nan or inf)",
+    "too_many_rows": "file too large: {limit:,} rows max",
+    "not_csv": "line {line}: not valid CSV ({problem})",
+    "empty": "empty file: no data rows (expected x1, x2, label)",
+    "labels": "labels must be integers 0..9 or two distinct values; found {count} distinct "
+              "values such as {example:g}",
+})
+
 
 class DatasetError(ValueError):
-    """A dataset cannot be built or an uploaded file cannot be read; the message says why."""
+    """A dataset cannot be built or an uploaded file cannot be read; the message says why.
+
+    ``code`` names the message (:data:`MESSAGES`), ``params`` fills it (a page can say it
+    in another language); ``str(error)`` is the English.
+    """
+
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = params
+        super().__init__(MESSAGES[code].format(**params))
 
 
 @dataclass(frozen=True)
@@ -123,12 +157,12 @@ DATASETS: dict[str, DatasetSpec] = {s.key: s for s in [
 def make(name: str, n: int = 200, noise: float = 0.1, seed: int = 0):
     """X, y for dataset ``name`` (see ``DATASETS``). The truth tables ignore n and noise."""
     if name not in DATASETS:
-        raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+        raise DatasetError("unknown", name=name, known=", ".join(DATASETS))
     n = int(n)
     if n < 1:
-        raise DatasetError(f"n must be >= 1, got {n}")
+        raise DatasetError("n", n=n)
     if not (np.isfinite(noise) and noise >= 0):
-        raise DatasetError(f"noise must be a finite number >= 0, got {noise}")
+        raise DatasetError("noise", noise=noise)
     spec = DATASETS[name]
     X, y = spec.maker(n, float(noise), np.random.default_rng(seed))
     X = np.asarray(X, dtype=float)
@@ -145,9 +179,9 @@ def split(X, y, test_fraction: float = 0.25, seed: int = 0):
     X, y = np.asarray(X), np.asarray(y)
     n = len(X)
     if len(y) != n:
-        raise DatasetError(f"X has {n} rows but y has {len(y)}")
+        raise DatasetError("rows", n=n, labels=len(y))
     if not 0.0 <= test_fraction < 1.0:
-        raise DatasetError(f"test_fraction must be in [0, 1), got {test_fraction}")
+        raise DatasetError("test_fraction", value=test_fraction)
     n_test = int(round(test_fraction * n))
     if test_fraction > 0 and n >= 2:
         n_test = min(max(n_test, 1), n - 1)
@@ -160,10 +194,10 @@ def one_hot(y, k: int | None = None) -> np.ndarray:
     """Integer labels (n,) -> float64 one-hot (n, k); k defaults to max(y) + 1."""
     y = np.asarray(y)
     if y.ndim != 1 or (y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0)):
-        raise DatasetError("one_hot needs a 1-D array of integer labels >= 0")
+        raise DatasetError("one_hot")
     k = int(y.max()) + 1 if k is None else int(k)
     if y.size and y.max() >= k:
-        raise DatasetError(f"label {int(y.max())} does not fit in k={k} classes")
+        raise DatasetError("label_k", label=int(y.max()), k=k)
     out = np.zeros((y.size, k))
     out[np.arange(y.size), y] = 1.0
     return out
@@ -179,19 +213,19 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
     """
     if isinstance(data, (bytes, bytearray)):
         if len(data) > max_bytes:
-            raise DatasetError(f"file too large: {len(data):,} bytes, {max_bytes:,} bytes max")
+            raise DatasetError("too_many_bytes", size=len(data), limit=max_bytes)
         try:
             text = bytes(data).decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise DatasetError("the file is not UTF-8 text (is it really a CSV?)") from None
+            raise DatasetError("not_utf8") from None
     else:
         text = str(data)
         if text.startswith("\ufeff"):
             text = text[1:]
         if len(text.encode("utf-8")) > max_bytes:
-            raise DatasetError(f"file too large: more than {max_bytes:,} bytes")
+            raise DatasetError("more_bytes", limit=max_bytes)
     if "\x00" in text:
-        raise DatasetError("the file contains binary data (is it really a CSV?)")
+        raise DatasetError("binary")
     try:
         sample = text[:4096]
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else None
@@ -206,8 +240,7 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
             if not record or all(not field.strip() for field in record):
                 continue
             if len(record) != 3:
-                raise DatasetError(f"expected 3 columns (x1, x2, label), line {line} has "
-                                   f"{len(record)}")
+                raise DatasetError("columns", line=line, count=len(record))
             values = []
             for field in record:
                 field = field.strip()
@@ -219,17 +252,16 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
                 if not rows and not any(_numeric(f) for f in record):
                     continue  # header line
                 bad = next(f.strip() for f, v in zip(record, values, strict=True) if v is None)
-                raise DatasetError(f"line {line}: {bad!r} is not a number")
+                raise DatasetError("not_a_number", line=line, value=bad)
             if not all(np.isfinite(values)):
-                raise DatasetError(f"line {line}: values must be finite numbers "
-                                   "(no nan or inf)")
+                raise DatasetError("not_finite", line=line)
             rows.append(values)
             if len(rows) > max_rows:
-                raise DatasetError(f"file too large: {max_rows:,} rows max")
+                raise DatasetError("too_many_rows", limit=max_rows)
     except csv.Error as exc:
-        raise DatasetError(f"line {reader.line_num}: not valid CSV ({exc})") from None
+        raise DatasetError("not_csv", line=reader.line_num, problem=str(exc)) from None
     if not rows:
-        raise DatasetError("empty file: no data rows (expected x1, x2, label)")
+        raise DatasetError("empty")
     arr = np.array(rows, dtype=float)
     X, labels = arr[:, :2], arr[:, 2]
     distinct = np.unique(labels)
@@ -239,8 +271,7 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
     elif len(distinct) == 2:
         y = (labels == distinct[1]).astype(int)
     else:
-        raise DatasetError("labels must be integers 0..9 or two distinct values; found "
-                           f"{len(distinct)} distinct values such as {distinct[0]:g}")
+        raise DatasetError("labels", count=len(distinct), example=float(distinct[0]))
     return X, y
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "BasinMap",
     "run",
     "position_bound",
+    "valid_rows",
     "sweep_lr_momentum",
     "basin_map",
 ]
@@ -127,8 +128,8 @@ class DescentResult:
 
     @property
     def n_valid(self) -> np.ndarray:
-        """(B,): number of valid leading rows: ``diverged_at`` if diverged, else T+1."""
-        return np.where(self.diverged, self.diverged_at, self.steps + 1)
+        """(B,): number of valid leading rows (:func:`valid_rows`)."""
+        return valid_rows(self.diverged, self.diverged_at, self.steps)
 
     def steps_to_tolerance(self, tol: float, target_f: float) -> np.ndarray:
         """(B,) int: the first t with f(x_t) ≤ target_f + tol, −1 if never or if diverged."""
@@ -136,6 +137,16 @@ class DescentResult:
         first = np.argmax(hit, axis=0)
         reached = hit.any(axis=0) & ~self.diverged
         return np.where(reached, first, -1).astype(np.int64)
+
+
+def valid_rows(diverged, diverged_at, steps: int) -> np.ndarray:
+    """The number of leading rows of a run that hold its own iterates (the rows to draw,
+    tabulate or export): T+1, or for a run that diverged the rows before its first
+    invalid iterate ``diverged_at`` — but at least 1, because row 0 is the start, always a
+    finite point (when f or ∇f is undefined there, its loss and gradient rows hold 0).
+    The one definition for the engine, the figures and the pages."""
+    diverged_at = np.asarray(diverged_at)
+    return np.where(np.asarray(diverged, dtype=bool), np.maximum(diverged_at, 1), steps + 1)
 
 
 def position_bound(surface) -> float:

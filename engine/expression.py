@@ -111,8 +111,81 @@ FUNCTIONS = MappingProxyType({
 _KNOWN = ", ".join(sorted(FUNCTIONS))
 
 
+# Every message a typed formula can get: code -> English template (str.format fields). The
+# pages translate a code with the same fields (assets/i18n: teach.expression.<code>).
+MESSAGES = MappingProxyType({
+    "char_comma": "Unexpected {char} at position {pos}: commas are not allowed (functions "
+                  "take one argument; write decimals with a '.')",
+    "char_semicolon": "Unexpected {char} at position {pos}: only one formula, no ';'",
+    "char_dot": "Unexpected {char} at position {pos}: a '.' must be part of a number like 0.5",
+    "char_equals": "Unexpected {char} at position {pos}: type only the right-hand side, e.g. "
+                   "x^2 + y^2 (no '=')",
+    "char_bracket": "Unexpected {char} at position {pos}: use round brackets ( ) only",
+    "char_quote": "Unexpected {char} at position {pos}: text in quotes is not allowed",
+    "char_percent": "Unexpected {char} at position {pos}: '%' is not an operator here",
+    "char_bang": "Unexpected {char} at position {pos}: '!' is not an operator here",
+    "char_unicode": "Unexpected character {char} at position {pos}: use plain keyboard "
+                    "characters: x, y, digits, + - * / ^ ( )",
+    "char_other": "Unexpected character {char} at position {pos}: use x, y, numbers, "
+                  "+ - * / ^ and ( )",
+    "number_range": "Number {text!r} at position {pos} is out of range: write numbers between "
+                    "1e-20 and {limit:g} in size",
+    "number_large": "Number {text!r} at position {pos} is too large: the limit is {limit:g}",
+    "nested_at": "The formula is nested too deeply at position {pos} (more than {depth} levels "
+                 "of brackets, functions or powers)",
+    "unmatched_close": "Unmatched closing parenthesis ')' at position {pos}",
+    "missing_operator": "Missing operator between {left!r} and {right!r} at position {pos}: "
+                        "write {left}*{right} to multiply",
+    "empty": "The formula is empty: type f(x, y), e.g. x^2 + y^2",
+    "ends_early": "The formula ends too early at position {pos}: something is missing after "
+                  "{last!r}",
+    "empty_brackets": "Unexpected ')' at position {pos}: empty brackets or a missing value",
+    "unexpected": "Unexpected {token!r} at position {pos}: a number, x, y or '(' should come "
+                  "here",
+    "missing_close": "Missing closing parenthesis for the '(' at position {pos}",
+    "needs_call": "{word!r} at position {pos} is a function: write {word}(...)",
+    "empty_call": "{word}() at position {pos} needs something inside the brackets",
+    "not_a_function": "{word!r} at position {pos} is not a function: write {word}*(...) to "
+                      "multiply",
+    "unknown_function": "Only x and y are allowed; {word!r} at position {pos} is not a "
+                        "function I know (known: {known})",
+    "lower_case": "Unknown name {word!r} at position {pos}: names are lower case, write "
+                  "{lower}",
+    "unknown_name": "Unknown name {word!r} at position {pos}: use x and y (and the constants "
+                    "pi and e)",
+    "exponent_not_real": "The exponent at position {pos} is not a real number",
+    "exponent_large": "The exponent at position {pos} is too large ({value:.6g}): exponents "
+                      "must be between -{limit:g} and {limit:g}",
+    "power_large": "The power at position {pos} gives a number too large",
+    "domain_shape": "domain must be ((xmin, xmax), (ymin, ymax))",
+    "domain_finite": "domain limits must be finite numbers up to 1e6 in size",
+    "domain_order": "domain must have xmin < xmax and ymin < ymax",
+    "not_text": "The formula must be text, e.g. 'x^2 + y^2'",
+    "too_long": "The formula is too long ({length} characters; the limit is {limit})",
+    "no_value": "The formula divides by zero or takes log(0) in a constant part, so it has no "
+                "value anywhere",
+    "not_real": "The formula takes sqrt or log of a negative constant, so it is not a real "
+                "number",
+    "nested": "The formula is nested too deeply: please simplify it",
+    "refused": "This formula cannot be used ({error})",
+    "too_complicated": "The formula is too complicated: please shorten it",
+    "nowhere_finite": "The formula has no finite value anywhere in the domain (for example log "
+                      "or sqrt of a negative number, or division by zero): check the formula "
+                      "or the domain",
+})
+
+
 class ExpressionError(ValueError):
-    """A formula outside the accepted grammar or limits; the message is meant for students."""
+    """A formula outside the accepted grammar or limits; the message is meant for students.
+
+    ``code`` names the message (:data:`MESSAGES`) and ``params`` fills it, so a page can
+    say it in another language; ``str(error)`` is the English.
+    """
+
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = params
+        super().__init__(MESSAGES[code].format(**params))
 
 
 @dataclass(frozen=True)
@@ -136,18 +209,14 @@ class _Token:
     kind: str  # "number", "name", "op", "lparen", "rparen", "end"; "bad" carries an error
     text: str
     pos: int
+    error: ExpressionError | None = None
 
 
 _SINGLE = {"+": "op", "-": "op", "*": "op", "/": "op", "^": "op", "(": "lparen", ")": "rparen"}
-_HINTS = {
-    ",": "commas are not allowed (functions take one argument; write decimals with a '.')",
-    ";": "only one formula, no ';'",
-    ".": "a '.' must be part of a number like 0.5",
-    "=": "type only the right-hand side, e.g. x^2 + y^2 (no '=')",
-    "[": "use round brackets ( ) only", "]": "use round brackets ( ) only",
-    "{": "use round brackets ( ) only", "}": "use round brackets ( ) only",
-    "'": "text in quotes is not allowed", '"': "text in quotes is not allowed",
-    "%": "'%' is not an operator here", "!": "'!' is not an operator here",
+_HINTS = {  # a character the grammar refuses -> the message that explains it
+    ",": "char_comma", ";": "char_semicolon", ".": "char_dot", "=": "char_equals",
+    "[": "char_bracket", "]": "char_bracket", "{": "char_bracket", "}": "char_bracket",
+    "'": "char_quote", '"': "char_quote", "%": "char_percent", "!": "char_bang",
 }
 
 
@@ -188,18 +257,13 @@ def _tokenize(text: str) -> list[_Token]:
                 i += 1
             tokens.append(_Token("name", text[start:i], start))
         else:
-            hint = _HINTS.get(ch)
-            if hint is None:
+            code = _HINTS.get(ch)
+            shown = repr(ch)
+            if code is None:
                 shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-                if not ch.isascii():
-                    hint = "use plain keyboard characters: x, y, digits, + - * / ^ ( )"
-                else:
-                    hint = "use x, y, numbers, + - * / ^ and ( )"
-                message = f"Unexpected character {shown} at position {i}: {hint}"
-            else:
-                message = f"Unexpected {ch!r} at position {i}: {hint}"
+                code = "char_other" if ch.isascii() else "char_unicode"
             # Reported when the parser reaches it, so errors come in reading order.
-            tokens.append(_Token("bad", message, i))
+            tokens.append(_Token("bad", ch, i, ExpressionError(code, char=shown, pos=i)))
             return tokens
     tokens.append(_Token("end", "", n))
     return tokens
@@ -209,13 +273,10 @@ def _number(token: _Token) -> sympy.Expr:
     text = token.text
     mantissa, _, exponent = text.lower().partition("e")
     if exponent and abs(int(exponent)) > 20:
-        raise ExpressionError(
-            f"Number {text!r} at position {token.pos} is out of range: "
-            f"write numbers between 1e-20 and {MAX_NUMBER:g} in size")
+        raise ExpressionError("number_range", text=text, pos=token.pos, limit=MAX_NUMBER)
     value = float(text)
     if value > MAX_NUMBER:
-        raise ExpressionError(
-            f"Number {text!r} at position {token.pos} is too large: the limit is {MAX_NUMBER:g}")
+        raise ExpressionError("number_large", text=text, pos=token.pos, limit=MAX_NUMBER)
     if "." in mantissa or exponent:
         return sympy.Rational(text)  # exact decimal: 0.1 stays 1/10
     return sympy.Integer(int(text))
@@ -231,7 +292,7 @@ class _Parser:
     def token(self) -> _Token:
         token = self.tokens[self.index]
         if token.kind == "bad":
-            raise ExpressionError(token.text)
+            raise token.error
         return token
 
     def advance(self) -> _Token:
@@ -242,21 +303,17 @@ class _Parser:
     def enter(self, pos: int) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ExpressionError(
-                f"The formula is nested too deeply at position {pos} "
-                f"(more than {MAX_DEPTH} levels of brackets, functions or powers)")
+            raise ExpressionError("nested_at", pos=pos, depth=MAX_DEPTH)
 
     def parse(self) -> tuple[sympy.Expr, Syntax]:
         result = self.expr()
         token = self.token
         if token.kind == "rparen":
-            raise ExpressionError(
-                f"Unmatched closing parenthesis ')' at position {token.pos}")
+            raise ExpressionError("unmatched_close", pos=token.pos)
         if token.kind != "end":
             previous = self.tokens[self.index - 1]
-            raise ExpressionError(
-                f"Missing operator between {previous.text!r} and {token.text!r} at position "
-                f"{token.pos}: write {previous.text}*{token.text} to multiply")
+            raise ExpressionError("missing_operator", left=previous.text, right=token.text,
+                                  pos=token.pos)
         return result
 
     # Every rule returns the SymPy expression and the syntax tree of the same text.
@@ -317,16 +374,12 @@ class _Parser:
             return self.name()
         if token.kind == "end":
             if self.index == 0:
-                raise ExpressionError("The formula is empty: type f(x, y), e.g. x^2 + y^2")
-            raise ExpressionError(
-                f"The formula ends too early at position {token.pos}: something is missing "
-                f"after {self.tokens[self.index - 1].text!r}")
+                raise ExpressionError("empty")
+            raise ExpressionError("ends_early", pos=token.pos,
+                                  last=self.tokens[self.index - 1].text)
         if token.kind == "rparen":
-            raise ExpressionError(
-                f"Unexpected ')' at position {token.pos}: empty brackets or a missing value")
-        raise ExpressionError(
-            f"Unexpected {token.text!r} at position {token.pos}: a number, x, y or '(' "
-            f"should come here")
+            raise ExpressionError("empty_brackets", pos=token.pos)
+        raise ExpressionError("unexpected", token=token.text, pos=token.pos)
 
     def expect_close(self, opening: _Token) -> None:
         token = self.token
@@ -334,12 +387,10 @@ class _Parser:
             self.advance()
             return
         if token.kind == "end":
-            raise ExpressionError(
-                f"Missing closing parenthesis for the '(' at position {opening.pos}")
+            raise ExpressionError("missing_close", pos=opening.pos)
         previous = self.tokens[self.index - 1]
-        raise ExpressionError(
-            f"Missing operator between {previous.text!r} and {token.text!r} at position "
-            f"{token.pos}: write {previous.text}*{token.text} to multiply")
+        raise ExpressionError("missing_operator", left=previous.text, right=token.text,
+                              pos=token.pos)
 
     def name(self) -> tuple[sympy.Expr, Syntax]:
         token = self.advance()
@@ -348,13 +399,11 @@ class _Parser:
         is_call = self.tokens[self.index].kind == "lparen"
         if word in FUNCTIONS:
             if not is_call:
-                raise ExpressionError(
-                    f"{word!r} at position {token.pos} is a function: write {word}(...)")
+                raise ExpressionError("needs_call", word=word, pos=token.pos)
             opening = self.advance()
             self.enter(opening.pos)
             if self.token.kind == "rparen":
-                raise ExpressionError(
-                    f"{word}() at position {token.pos} needs something inside the brackets")
+                raise ExpressionError("empty_call", word=word, pos=token.pos)
             argument, tree = self.expr()
             self.expect_close(opening)
             self.depth -= 1
@@ -362,23 +411,15 @@ class _Parser:
                     Syntax("call", word, (tree,), token.pos))
         if word in VARIABLES or word in CONSTANTS:
             if is_call:
-                raise ExpressionError(
-                    f"{word!r} at position {token.pos} is not a function: write {word}*(...) "
-                    f"to multiply")
+                raise ExpressionError("not_a_function", word=word, pos=token.pos)
             kind = "variable" if word in VARIABLES else "constant"
             return VARIABLES.get(word, CONSTANTS.get(word)), Syntax(kind, word, (), token.pos)
         if is_call:
-            raise ExpressionError(
-                f"Only x and y are allowed; {word!r} at position {token.pos} is not a function "
-                f"I know (known: {_KNOWN})")
+            raise ExpressionError("unknown_function", word=word, pos=token.pos, known=_KNOWN)
         lower = word.lower()
         if lower in VARIABLES or lower in CONSTANTS or lower in FUNCTIONS:
-            raise ExpressionError(
-                f"Unknown name {word!r} at position {token.pos}: names are lower case, "
-                f"write {lower}")
-        raise ExpressionError(
-            f"Unknown name {word!r} at position {token.pos}: use x and y "
-            f"(and the constants pi and e)")
+            raise ExpressionError("lower_case", word=word, pos=token.pos, lower=lower)
+        raise ExpressionError("unknown_name", word=word, pos=token.pos)
 
 
 def _power(base: sympy.Expr, exponent: sympy.Expr, pos: int) -> sympy.Expr:
@@ -386,15 +427,14 @@ def _power(base: sympy.Expr, exponent: sympy.Expr, pos: int) -> sympy.Expr:
     if not exponent.free_symbols:
         value = complex(sympy.N(exponent, 15))
         if value.imag != 0.0 or not math.isfinite(value.real):
-            raise ExpressionError(f"The exponent at position {pos} is not a real number")
+            raise ExpressionError("exponent_not_real", pos=pos)
         if abs(value.real) > MAX_EXPONENT:
-            raise ExpressionError(
-                f"The exponent at position {pos} is too large ({value.real:.6g}): exponents "
-                f"must be between -{MAX_EXPONENT:g} and {MAX_EXPONENT:g}")
+            raise ExpressionError("exponent_large", pos=pos, value=value.real,
+                                  limit=MAX_EXPONENT)
         if not base.free_symbols:
             size = complex(sympy.N(base, 15))
             if size != 0 and math.log10(abs(size)) * abs(value.real) > 300:
-                raise ExpressionError(f"The power at position {pos} gives a number too large")
+                raise ExpressionError("power_large", pos=pos)
     return base**exponent
 
 
@@ -426,11 +466,11 @@ def _validate_domain(domain) -> tuple[tuple[float, float], tuple[float, float]]:
         (x0, x1), (y0, y1) = domain
         x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
     except (TypeError, ValueError) as exc:
-        raise ExpressionError("domain must be ((xmin, xmax), (ymin, ymax))") from exc
+        raise ExpressionError("domain_shape") from exc
     if not all(math.isfinite(v) and abs(v) <= MAX_NUMBER for v in (x0, x1, y0, y1)):
-        raise ExpressionError("domain limits must be finite numbers up to 1e6 in size")
+        raise ExpressionError("domain_finite")
     if not (x0 < x1 and y0 < y1):
-        raise ExpressionError("domain must have xmin < xmax and ymin < ymax")
+        raise ExpressionError("domain_order")
     return (x0, x1), (y0, y1)
 
 
@@ -459,12 +499,11 @@ def _start_and_gd_rate(f, grad, domain) -> tuple[tuple[float, float] | None, flo
 
 def _check_text(text) -> None:
     if not isinstance(text, str):
-        raise ExpressionError("The formula must be text, e.g. 'x^2 + y^2'")
+        raise ExpressionError("not_text")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(
-            f"The formula is too long ({len(text)} characters; the limit is {MAX_LENGTH})")
+        raise ExpressionError("too_long", length=len(text), limit=MAX_LENGTH)
     if not text.strip():
-        raise ExpressionError("The formula is empty: type f(x, y), e.g. x^2 + y^2")
+        raise ExpressionError("empty")
 
 
 def _read(text: str) -> tuple[sympy.Expr, Syntax]:
@@ -472,13 +511,9 @@ def _read(text: str) -> tuple[sympy.Expr, Syntax]:
     _check_text(text)
     expr, tree = _Parser(text).parse()
     if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
-        raise ExpressionError(
-            "The formula divides by zero or takes log(0) in a constant part, so it has no "
-            "value anywhere")
+        raise ExpressionError("no_value")
     if expr.has(sympy.I):
-        raise ExpressionError(
-            "The formula takes sqrt or log of a negative constant, so it is not a real "
-            "number")
+        raise ExpressionError("not_real")
     return expr, tree
 
 
@@ -489,10 +524,10 @@ def _guarded(work):
     except ExpressionError:
         raise
     except RecursionError as exc:
-        raise ExpressionError("The formula is nested too deeply: please simplify it") from exc
+        raise ExpressionError("nested") from exc
     except Exception as exc:  # noqa: BLE001
         # SymPy refused something the grammar allows; say so instead of crashing the page.
-        raise ExpressionError(f"This formula cannot be used ({type(exc).__name__})") from exc
+        raise ExpressionError("refused", error=type(exc).__name__) from exc
 
 
 def parse_syntax(text: str) -> Syntax:
@@ -514,7 +549,7 @@ def parse(text: str, domain=((-2.0, 2.0), (-2.0, 2.0))) -> Surface:
         expr, _ = _read(text)
         gradient = (sympy.diff(expr, X), sympy.diff(expr, Y))
         if sum(_node_count(e, MAX_NODES) for e in (expr, *gradient)) > MAX_NODES:
-            raise ExpressionError("The formula is too complicated: please shorten it")
+            raise ExpressionError("too_complicated")
         return expr, gradient, _compile(expr), _compile(gradient[0]), _compile(gradient[1])
 
     expr, gradient, f_code, gx_code, gy_code = _guarded(build)
@@ -529,9 +564,7 @@ def parse(text: str, domain=((-2.0, 2.0), (-2.0, 2.0))) -> Surface:
 
     start, gd_rate = _start_and_gd_rate(f, grad, box)
     if start is None:
-        raise ExpressionError(
-            "The formula has no finite value anywhere in the domain (for example log or "
-            "sqrt of a negative number, or division by zero): check the formula or the domain")
+        raise ExpressionError("nowhere_finite")
     minima = critical_points(f, grad, box, grid=31, max_points=20)
     (x0, x1), (y0, y1) = box
     normalized = str(expr)

@@ -163,7 +163,17 @@ LOSSES: dict[str, Loss] = {
 SENSIBLE_PAIRS: list[tuple[str, str]] = [("sigmoid", "bce"), ("softmax", "cce"),
                                          ("linear", "mse")]
 
-INIT_SCHEMES = ("xavier", "he", "normal", "zeros")
+# dJ/dz of one sample's logit z (n samples, K outputs) for each sensible pair: the text the
+# pages show (tested against the backpropagation) and the same rule as a function.
+LOGIT_GRADIENTS: dict[tuple[str, str], tuple[str, Callable]] = {
+    ("sigmoid", "bce"): ("(ŷ − y)/(nK)", lambda yhat, y, n, K: (yhat - y) / (n * K)),
+    ("softmax", "cce"): ("(ŷ − y)/n", lambda yhat, y, n, K: (yhat - y) / n),
+    ("linear", "mse"): ("2(ŷ − y)/(nK)", lambda yhat, y, n, K: 2.0 * (yhat - y) / (n * K)),
+}
+
+# xavier: Glorot & Bengio (2010) as Keras and torch define it; lecun: variance 1/fan_in,
+# which the study notes (docs/notes.md) call "Xavier"; he: He et al. (2015).
+INIT_SCHEMES = ("xavier", "lecun", "he", "normal", "zeros")
 
 REGULARIZATION_LATEX = r"J_{\mathrm{reg}} = J + \lambda_1 \sum |W| + \lambda_2 \sum W^2"
 
@@ -394,9 +404,11 @@ class Network:
              std: float = 0.1) -> np.ndarray:
         """Initial theta (B, P).
 
-        Weights ~ N(0, s^2) with s = sqrt(1/fan_in) (xavier, the normal variant used by the
-        study notes), sqrt(2/fan_in) (he), ``std`` (normal) or 0 (zeros: every hidden unit
-        stays identical — the symmetry problem). Biases 0, batch-norm gamma 1 and beta 0.
+        Weights ~ N(0, s^2) with s = sqrt(2/(fan_in + fan_out)) (xavier: Glorot normal, as
+        Keras' glorot_normal and torch's xavier_normal_ define it), sqrt(1/fan_in) (lecun:
+        the rule the study notes call "Xavier"), sqrt(2/fan_in) (he), ``std`` (normal) or 0
+        (zeros: every hidden unit stays identical — the symmetry problem). Biases 0,
+        batch-norm gamma 1 and beta 0.
         The same seed gives the same weights, and network i does not depend on B (the
         normal draws fill theta row by row), so a run of 10 networks equals the first 10
         of a run of 100.
@@ -411,7 +423,8 @@ class Network:
             raise ValueError(f"std must be a finite number >= 0, got {std}")
         scale = np.zeros(self.n_params)
         for s in self._slots:
-            scale[s.W] = {"xavier": np.sqrt(1.0 / s.n_in), "he": np.sqrt(2.0 / s.n_in),
+            scale[s.W] = {"xavier": np.sqrt(2.0 / (s.n_in + s.n_out)),
+                          "lecun": np.sqrt(1.0 / s.n_in), "he": np.sqrt(2.0 / s.n_in),
                           "normal": float(std), "zeros": 0.0}[scheme]
         theta = np.random.default_rng(seed).standard_normal((n_networks, self.n_params))
         theta *= scale
@@ -598,8 +611,15 @@ class Network:
                     total += l2 * (W * W).sum(axis=1)
         return total, l1, l2, use_l1, use_l2
 
+    def penalty(self, theta, l1=0.0, l2=0.0) -> np.ndarray:
+        """The regularisation term l1·Σ|W| + l2·ΣW² per network (B,): the part of
+        :meth:`objective` that does not depend on the data (weights only, not biases)."""
+        theta = self._check_theta(theta)
+        return np.broadcast_to(self._penalty(theta, l1, l2)[0], theta.shape[:1]).copy()
+
     def objective(self, theta, X, Y, l1=0.0, l2=0.0) -> np.ndarray:
-        """Objective J per network (B,), inference mode (no dropout)."""
+        """Objective J per network (B,), inference mode (no dropout): the data loss plus
+        :meth:`penalty` (REGULARIZATION_LATEX)."""
         theta = self._check_theta(theta)
         B = theta.shape[0]
         X = self._check_X(X, B)
@@ -707,6 +727,22 @@ class TrainResult(NamedTuple):
     diverged_at: np.ndarray
 
 
+def _training_rngs(seed: int, start_epoch: int) -> tuple[np.random.Generator, ...]:
+    """The mini-batch and dropout generators of :func:`train`, seeded by (seed,
+    start_epoch) so that a run continued in chunks draws fresh batches and masks."""
+    return tuple(np.random.default_rng(s) for s in
+                 np.random.SeedSequence([int(seed), int(start_epoch)]).spawn(2))
+
+
+def _epoch_batches(batch_rng, n: int, batch_size: int) -> list:
+    """One epoch's mini-batches: index arrays of a fresh permutation, or [None] for the
+    full batch (no draw)."""
+    if batch_size >= n:
+        return [None]
+    order = batch_rng.permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
 def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | None = None,
           schedule: Callable | None = None, l1=0.0, l2=0.0, dropout=0.0, seed: int = 0,
           callback: Callable | None = None, opt_state=None,
@@ -742,9 +778,7 @@ def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | N
     full_batch = batch_size == n
     # Reuse the training loss as the history when it IS the full-data objective.
     reuse_loss = full_batch and not use_dropout
-    # Seeded by (seed, start_epoch) so a run continued in chunks draws fresh batches/masks.
-    batch_rng, dropout_rng = (np.random.default_rng(s) for s in
-                              np.random.SeedSequence([int(seed), int(start_epoch)]).spawn(2))
+    batch_rng, dropout_rng = _training_rngs(seed, start_epoch)
     state = optimizer.init(theta) if opt_state is None else opt_state
 
     loss_hist = np.empty((epochs + 1, B))
@@ -771,11 +805,7 @@ def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | N
             record(0, net.objective(theta, X, Y, l1, l2))
         for epoch in range(epochs):
             lr_scale = 1.0 if schedule is None else schedule(start_epoch + epoch)
-            if full_batch:
-                batches = [None]
-            else:
-                order = batch_rng.permutation(n)
-                batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+            batches = _epoch_batches(batch_rng, n, batch_size)
             for idx in batches:
                 xb, yb = (X, Y) if idx is None else (pick(X, idx), pick(Y, idx))
                 loss, grads = net._loss_and_grads(
@@ -812,17 +842,73 @@ def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | N
                        ~alive, diverged_at)
 
 
-def accuracy(net: Network, theta, X, y) -> np.ndarray:
-    """Fraction of samples classified right, per network (B,).
+class NextUpdate(NamedTuple):
+    """The first update of the next epoch of :func:`train` (see :func:`next_update`).
 
-    One output: class 1 when yhat >= 0.5 (sigmoid) or >= 0 (linear). Several outputs: the
-    argmax. ``y`` holds integer labels (n,).
+    batch: indices of the mini-batch's samples (all n for the full batch), in the order
+    drawn. updates_per_epoch: how many updates the epoch makes. loss (B,): the objective of
+    that batch, dropout applied (what the gradient descends). grads (B, P): its gradient.
+    lr_scale: the schedule's multiplier. theta, opt_state: after the update.
     """
-    out = net.predict(theta, X)
-    y = np.asarray(y)
+
+    batch: np.ndarray
+    updates_per_epoch: int
+    loss: np.ndarray
+    grads: np.ndarray
+    lr_scale: float
+    theta: np.ndarray
+    opt_state: tuple
+
+
+def next_update(net: Network, theta, X, Y, optimizer, opt_state=None,
+                batch_size: int | None = None, schedule: Callable | None = None, l1=0.0,
+                l2=0.0, dropout=0.0, seed: int = 0, start_epoch: int = 0) -> NextUpdate:
+    """The update that ``train(net, theta, X, Y, optimizer, ..., seed=seed,
+    opt_state=opt_state, start_epoch=start_epoch)`` makes first: the same mini-batch and
+    the same dropout masks (drawn from the same generators), the same gradient, the same
+    step. For the page that shows "the update the optimizer will make next"."""
+    theta = net._check_theta(theta)
+    B = theta.shape[0]
+    X = net._check_X(X, B)
+    n = X.shape[-2]
+    Y = net._check_Y(Y, B, n)
+    size = n if batch_size is None or batch_size >= n else int(batch_size)
+    if size < 1:
+        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+    batch_rng, dropout_rng = _training_rngs(seed, start_epoch)
+    batches = _epoch_batches(batch_rng, n, size)
+    idx = batches[0]
+    use_dropout = bool(np.any(np.asarray(dropout) != 0))
+    with np.errstate(all="ignore"):
+        xb = X if idx is None else (X[idx] if X.ndim == 2 else X[:, idx])
+        yb = Y if idx is None else (Y[idx] if Y.ndim == 2 else Y[:, idx])
+        loss, grads = net.loss_and_grads(theta, xb, yb, l1, l2, dropout,
+                                         dropout_rng if use_dropout else None)
+        lr_scale = 1.0 if schedule is None else schedule(start_epoch)
+        state = optimizer.init(theta) if opt_state is None else opt_state
+        new_theta, new_state = optimizer.step(theta, grads, state, lr_scale=lr_scale)
+    batch = np.arange(n) if idx is None else np.asarray(idx)
+    return NextUpdate(batch, len(batches), loss, grads, float(np.asarray(lr_scale).ravel()[0]),
+                      new_theta, new_state)
+
+
+def predicted_labels(out) -> np.ndarray:
+    """Class labels from network outputs (..., K): with one output, class 1 where
+    ŷ ≥ 0.5 (a sigmoid's probability, or a linear output regressed onto the 0/1 labels:
+    0.5 is the midpoint between the two targets); with several, the argmax."""
+    out = np.asarray(out)
     if out.shape[-1] == 1:
-        threshold = 0.0 if net.output == "linear" else 0.5
-        labels = (out[..., 0] >= threshold).astype(int)
-    else:
-        labels = out.argmax(axis=-1)
-    return (labels == y).mean(axis=-1)
+        return (out[..., 0] >= 0.5).astype(int)
+    return out.argmax(axis=-1)
+
+
+def accuracy(net: Network, theta, X, y, reference=None) -> np.ndarray:
+    """Fraction of samples classified right (:func:`predicted_labels`), per network (B,).
+
+    ``y`` holds integer labels (n,). ``reference``: as in :meth:`Network.predict` (batch
+    norm with the training set's statistics when predicting other points, e.g. a test set,
+    exactly as the decision map does).
+    """
+    with np.errstate(all="ignore"):
+        out = net.predict(theta, X, reference=reference)
+    return (predicted_labels(out) == np.asarray(y)).mean(axis=-1)

@@ -35,6 +35,7 @@ import numpy as np
 
 __all__ = [
     "OPTIMIZERS",
+    "ExplainLine",
     "HyperSpec",
     "Optimizer",
     "OptimizerSpec",
@@ -77,9 +78,29 @@ class HyperSpec:
 
 
 @dataclass(frozen=True)
+class ExplainLine:
+    """One line of "Explain this step": the rule of one quantity with the step's numbers.
+
+    ``latex`` is a line of a LaTeX ``aligned`` block in which ``«name»`` stands for the
+    number (or vector) ``name``: a quantity of :meth:`Optimizer.explain` or a
+    hyper-parameter. ``when`` names a number that must be non-zero for the line to be
+    shown (``"!name"``: must be zero); '' shows it always.
+    """
+
+    latex: str
+    when: str = ""
+
+
+@dataclass(frozen=True)
 class OptimizerSpec:
-    """Registry entry: title, hyper-parameters, LaTeX of the rule as implemented, and how
-    the Korean seed notes write it differently ('' when they write the same rule)."""
+    """Registry entry: title, hyper-parameters, LaTeX of the rule as implemented, how the
+    study notes write it differently ('' when they write the same rule), the lines of
+    "Explain this step" and the symbol of each state field.
+
+    "The notes" are the Korean study notes the app teaches (docs/notes.md): they write the
+    learning rate as η and the momentum (and RMSProp's decay) as γ, where torch and this
+    registry write γ for the learning rate, μ for the momentum and α/ρ for the decay.
+    """
 
     key: str
     title: str
@@ -87,6 +108,12 @@ class OptimizerSpec:
     latex: str
     notes_diff: str
     summary: str
+    explain: tuple[ExplainLine, ...] = ()
+    state_symbols: tuple[tuple[str, str], ...] = ()  # state field -> LaTeX symbol
+
+    def state_symbol(self, field_name: str) -> str:
+        """LaTeX symbol of a state field (the field name itself when it has none)."""
+        return dict(self.state_symbols).get(field_name, rf"\texttt{{{field_name}}}")
 
     def hyper_spec(self, name: str) -> HyperSpec:
         for spec in self.hyper:
@@ -301,6 +328,41 @@ class Optimizer:
         """
         raise NotImplementedError
 
+    def explain(self, params, grads, state, lr_scale=1.0) -> dict[str, np.ndarray]:
+        """The named quantities of one step (what "Explain this step" shows), from the same
+        formulas as :meth:`step`, written out one quantity at a time.
+
+        Always: ``theta`` (params), ``grad`` (grads as given), ``g`` (the gradient the
+        rule uses: plus weight_decay·theta for the coupled L2), ``lr`` (γ), ``lr_scale``
+        (η(t)), ``lr_t`` (γ·η(t)), ``scheduled`` (1 if η(t) ≠ 1, else 0), ``new`` (the new
+        parameters: what ``step`` returns) and ``step`` (new − theta); every state field
+        of the new state under its own name and the old one as ``<field>_prev``; then the
+        rule's own intermediate quantities (bias corrections, m̂, v̂, Δx, μ_t, ...), listed
+        in its registry's ``explain`` lines. Arrays broadcast against (B, 1); the inputs
+        are not modified. ``new`` equals ``step(...)[0]`` to rounding (the step folds some
+        constants together to save passes over the arrays).
+        """
+        params = np.asarray(params, dtype=np.float64)
+        grads = np.asarray(grads, dtype=np.float64)
+        self._check(params, grads)
+        lr = self._lr_now(lr_scale)
+        scale = np.asarray(lr_scale, dtype=np.float64)
+        g = np.add(grads, np.multiply(params, self._h["weight_decay"])) if self._use_wd \
+            else grads.copy()
+        q: dict[str, Any] = {
+            "theta": params, "grad": grads, "g": g, "lr": self.hyper["lr"],
+            "lr_scale": scale, "lr_t": np.asarray(lr, dtype=np.float64),
+            "scheduled": np.asarray(np.any(scale != 1.0), dtype=np.float64),
+        }
+        for name, value in zip(state._fields, state, strict=True):
+            q[f"{name}_prev"] = value
+        q.update(self._explain(params, g, state, lr))
+        q["step"] = q["new"] - params
+        return {name: np.asarray(value, dtype=np.float64) for name, value in q.items()}
+
+    def _explain(self, params, g, state, lr) -> dict[str, Any]:
+        raise NotImplementedError
+
     def _lr_like(self, shape_source: np.ndarray, lr_scale: Any) -> np.ndarray:
         out = np.empty(shape_source.shape)
         out[...] = self._lr_now(lr_scale)  # broadcasts; cheaper than broadcast_to + copy
@@ -422,6 +484,9 @@ class GD(Optimizer):
         out[...] = self._lr_now(lr_scale)
         return out
 
+    def _explain(self, params, g, state, lr):
+        return {"new": params - lr * g}
+
 
 class Momentum(Optimizer):
     r"""b_t = mu * b_{t-1} + g_t (b_0 = g_1), theta_t = theta_{t-1} - gamma * b_t."""
@@ -443,6 +508,12 @@ class Momentum(Optimizer):
 
     def effective_lr(self, state, lr_scale=1.0, like=None):
         return self._lr_like(state.buf, lr_scale)
+
+    def _explain(self, params, g, state, lr):
+        mu = self._h["momentum"]
+        buf = np.multiply(state.buf, mu)
+        buf += g
+        return {"buf": buf, "momentum_step": -lr * mu * state.buf, "new": params - lr * buf}
 
 
 class NAG(Momentum):
@@ -471,6 +542,14 @@ class NAG(Momentum):
         shift += params
         return shift
 
+    def _explain(self, params, g, state, lr):
+        mu = self._h["momentum"]
+        buf = np.multiply(state.buf, mu)
+        buf += g
+        return {"buf": buf, "momentum_step": -lr * mu * state.buf,
+                "lookahead": params - lr * mu * state.buf,
+                "new": params - lr * (g + mu * buf)}
+
 
 class Adagrad(Optimizer):
     r"""G_t = G_{t-1} + g_t^2, theta_t = theta_{t-1} - gamma * g_t / (sqrt(G_t) + eps)."""
@@ -496,6 +575,13 @@ class Adagrad(Optimizer):
         out = np.sqrt(state.sum)
         out += self._h["eps"]
         return np.divide(self._lr_now(lr_scale), out, out=out)
+
+    def _explain(self, params, g, state, lr):
+        g_sq = np.multiply(g, g)
+        total = g_sq + state.sum
+        denominator = np.sqrt(total) + self._h["eps"]
+        return {"g_sq": g_sq, "sum": total, "denominator": denominator,
+                "new": params - lr * (g / denominator)}
 
 
 class RMSprop(Optimizer):
@@ -526,6 +612,14 @@ class RMSprop(Optimizer):
         out = np.sqrt(state.square_avg)
         out += self._h["eps"]
         return np.divide(self._lr_now(lr_scale), out, out=out)
+
+    def _explain(self, params, g, state, lr):
+        rho = self._h["rho"]
+        g_sq = np.multiply(g, g)
+        avg = state.square_avg * rho + g_sq * (1.0 - rho)
+        denominator = np.sqrt(avg) + self._h["eps"]
+        return {"g_sq": g_sq, "square_avg": avg, "denominator": denominator,
+                "new": params - lr * (g / denominator)}
 
 
 class Adadelta(Optimizer):
@@ -571,6 +665,18 @@ class Adadelta(Optimizer):
         np.sqrt(out, out=out)
         out *= self._lr_now(lr_scale)
         return out
+
+    def _explain(self, params, g, state, lr):
+        rho, eps = self._h["rho"], self._h["eps"]
+        keep = 1.0 - rho
+        g_sq = np.multiply(g, g)
+        avg = state.square_avg * rho + g_sq * keep
+        std = np.sqrt(avg + eps)
+        delta = np.sqrt(state.acc_delta + eps) / std * g
+        delta_sq = delta * delta
+        acc = state.acc_delta * rho + delta_sq * keep
+        return {"g_sq": g_sq, "square_avg": avg, "std": std, "delta": delta,
+                "delta_sq": delta_sq, "acc_delta": acc, "new": params - lr * delta}
 
 
 class Adam(Optimizer):
@@ -660,6 +766,38 @@ class Adam(Optimizer):
         out += self._h["eps"]
         return np.divide(self._lr_now(lr_scale), out, out=out)
 
+    def _adam_quantities(self, base, g, state, lr, second_of) -> dict[str, Any]:
+        """m, v, the second moment used, bias corrections, m̂, v̂ and the new parameters
+        base − γ·m̂/(√v̂ + ε) (base: θ, or AdamW's decayed θ')."""
+        b1, b2 = self._h["beta1"], self._h["beta2"]
+        t, (bc1, bc2) = _steps_and_corrections(state.t, b1, b2)
+        g_sq = np.multiply(g, g)
+        m = state.exp_avg + (g - state.exp_avg) * (1.0 - b1)
+        v = state.exp_avg_sq * b2 + g_sq * (1.0 - b2)
+        out = {"t": t, "g_sq": g_sq, "exp_avg": m, "exp_avg_sq": v,
+               "bc1": np.broadcast_to(bc1, t.shape), "bc2": np.broadcast_to(bc2, t.shape)}
+        second = second_of(v, out)
+        m_hat = m / bc1
+        v_hat = second / bc2
+        denominator = np.sqrt(v_hat) + self._h["eps"]
+        out.update(m_hat=m_hat, v_hat=v_hat, denominator=denominator,
+                   new=base - lr * (m_hat / denominator))
+        return out
+
+    def _explain(self, params, g, state, lr):
+        def second_of(v, out):
+            vmax = state.max_exp_avg_sq
+            if self._ams_any:
+                vmax = np.maximum(vmax, v)
+                if not self._ams_all:
+                    vmax = np.where(self._ams_mask, vmax, state.max_exp_avg_sq)
+            out["max_exp_avg_sq"] = vmax
+            if not self._ams_any:
+                return v
+            return vmax if self._ams_all else np.where(self._ams_mask, vmax, v)
+
+        return self._adam_quantities(params, g, state, lr, second_of)
+
 
 class AdamW(Adam):
     r"""Adam with decoupled weight decay: theta <- theta (1 - gamma lambda) first."""
@@ -686,6 +824,13 @@ class AdamW(Adam):
 
     def _second_moment(self, state):
         return state.exp_avg_sq
+
+    def _explain(self, params, g, state, lr):
+        # decoupled: g is the plain gradient (self._use_wd is False for AdamW)
+        decayed = params * (1.0 - lr * self._h["weight_decay"])
+        out = self._adam_quantities(decayed, g, state, lr, lambda v, out: v)
+        out["decayed"] = decayed
+        return out
 
 
 class NAdam(Optimizer):
@@ -755,6 +900,30 @@ class NAdam(Optimizer):
         out += self._h["eps"]
         return np.divide(self._lr_now(lr_scale), out, out=out)
 
+    def _explain(self, params, g, state, lr):
+        b1, b2, psi = self._h["beta1"], self._h["beta2"], self._h["momentum_decay"]
+        t, (bc2,) = _steps_and_corrections(state.t, b2)
+        if isinstance(bc2, float) and isinstance(b1, float) and isinstance(psi, float):
+            n = float(t[0, 0])  # as step: Python floats when every run is at step n
+            mu = np.full(t.shape, b1 * (1.0 - 0.5 * 0.96 ** (n * psi)))
+            mu_next = np.full(t.shape, b1 * (1.0 - 0.5 * 0.96 ** ((n + 1.0) * psi)))
+        else:
+            mu = b1 * (1.0 - 0.5 * np.power(0.96, t * psi))
+            mu_next = b1 * (1.0 - 0.5 * np.power(0.96, (t + 1.0) * psi))
+        prod = state.mu_product * mu
+        coef_g = lr * (1.0 - mu) / (1.0 - prod)
+        coef_m = lr * mu_next / (1.0 - prod * mu_next)
+        g_sq = np.multiply(g, g)
+        m = state.exp_avg + (g - state.exp_avg) * (1.0 - b1)
+        v = state.exp_avg_sq * b2 + g_sq * (1.0 - b2)
+        v_hat = v / bc2
+        denominator = np.sqrt(v_hat) + self._h["eps"]
+        return {"t": t, "mu": mu, "mu_next": mu_next, "mu_product": prod,
+                "coef_g": coef_g, "coef_m": coef_m, "g_sq": g_sq, "exp_avg": m,
+                "exp_avg_sq": v, "bc2": np.broadcast_to(bc2, t.shape), "v_hat": v_hat,
+                "denominator": denominator,
+                "new": params - (coef_g * g + coef_m * m) / denominator}
+
 
 class Adamax(Optimizer):
     r"""m_t as Adam, u_t = max(beta2 u_{t-1}, |g_t| + eps),
@@ -786,6 +955,17 @@ class Adamax(Optimizer):
         """gamma / u_t, multiplying m_t / (1 - beta1^t)."""
         return np.divide(self._lr_now(lr_scale), state.exp_inf)
 
+    def _explain(self, params, g, state, lr):
+        b1 = self._h["beta1"]
+        t, (bc1,) = _steps_and_corrections(state.t, b1)
+        m = state.exp_avg + (g - state.exp_avg) * (1.0 - b1)
+        abs_g = np.abs(g) + self._h["eps"]
+        decayed_max = state.exp_inf * self._h["beta2"]
+        u = np.maximum(abs_g, decayed_max)
+        return {"t": t, "exp_avg": m, "abs_g": abs_g, "decayed_max": decayed_max,
+                "exp_inf": u, "bc1": np.broadcast_to(bc1, t.shape),
+                "new": params - lr / bc1 * (m / u)}
+
 
 # ---------------------------------------------------------------------------------------
 # Registry.
@@ -793,8 +973,33 @@ class Adamax(Optimizer):
 _NOTES_EPS_INSIDE = (
     r"The notes put $\epsilon$ inside the square root, $\eta/\sqrt{G_t+\epsilon}$; "
     r"torch (and this app) adds it outside, $\gamma/(\sqrt{G_t}+\epsilon)$. "
-    r"The two differ only while $G_t$ is about as small as $\epsilon$."
+    r"The two agree once $G_t \gg \epsilon$ and differ while $G_t \lesssim \epsilon$, "
+    r"that is while the gradients are about $\sqrt{\epsilon}$ or smaller."
 )
+
+# "Explain this step" lines shared by the rules: the schedule's learning rate and the
+# gradient (plus the coupled L2 weight decay when it is on).
+_SCHEDULE_LINE = ExplainLine(r"\gamma_t &= \gamma\,\eta(t) = «lr»\cdot «lr_scale» = «lr_t»",
+                             "scheduled")
+_GRAD_LINES = (
+    ExplainLine(r"g_t &= \nabla f(\theta_{t-1}) = «grad»", "!weight_decay"),
+    ExplainLine(r"g_t &= \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} = «grad» + "
+                r"«weight_decay»\cdot «theta» = «g»", "weight_decay"),
+)
+_HEAD = (_SCHEDULE_LINE, *_GRAD_LINES)
+_MOMENTUM_LINE = ExplainLine(r"b_t &= \mu\,b_{t-1} + g_t = «momentum»\cdot «buf_prev» + «g» "
+                             r"= «buf»")
+_M_LINE = ExplainLine(r"m_t &= \beta_1 m_{t-1} + (1-\beta_1)\,g_t = «beta1»\cdot «exp_avg_prev»"
+                      r" + (1-«beta1»)\cdot «g» = «exp_avg»")
+_V_LINE = ExplainLine(r"v_t &= \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2 = «beta2»\cdot "
+                      r"«exp_avg_sq_prev» + (1-«beta2»)\cdot «g_sq» = «exp_avg_sq»")
+_M_HAT_LINE = ExplainLine(r"\hat m_t &= \frac{m_t}{1-\beta_1^t} = \frac{«exp_avg»}"
+                          r"{1-«beta1»^{«t»}} = «m_hat»")
+_V_HAT_LINE = ExplainLine(r"\hat v_t &= \frac{v_t}{1-\beta_2^t} = \frac{«exp_avg_sq»}"
+                          r"{1-«beta2»^{«t»}} = «v_hat»")
+_ADAM_STEP = (r" - \gamma\,\frac{\hat m_t}{\sqrt{\hat v_t}+\epsilon} = ",
+              r" - «lr_t»\cdot \frac{«m_hat»}{\sqrt{«v_hat»} + «eps»} = «new»")
+
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {}
 
@@ -818,6 +1023,8 @@ _register(GD, OptimizerSpec(
     ),
     notes_diff="",
     summary="Step against the gradient, scaled by the learning rate.",
+    explain=(*_HEAD, ExplainLine(
+        r"\theta_t &= \theta_{t-1} - \gamma\,g_t = «theta» - «lr_t»\cdot «g» = «new»")),
 ))
 
 _register(Momentum, OptimizerSpec(
@@ -841,6 +1048,9 @@ _register(Momentum, OptimizerSpec(
         r"differ: here a new learning rate rescales the whole accumulated buffer at once."
     ),
     summary="Keeps a running sum of past gradients: speeds up along valleys, can overshoot.",
+    explain=(*_HEAD, _MOMENTUM_LINE, ExplainLine(
+        r"\theta_t &= \theta_{t-1} - \gamma\,b_t = «theta» - «lr_t»\cdot «buf» = «new»")),
+    state_symbols=(("buf", "b"),),
 ))
 
 _register(NAG, OptimizerSpec(
@@ -868,6 +1078,10 @@ _register(NAG, OptimizerSpec(
         r"$\theta - \gamma\mu b$, where momentum alone would carry $\theta$ next."
     ),
     summary="Momentum that corrects itself with the gradient at the point it is heading to.",
+    explain=(*_HEAD, _MOMENTUM_LINE, ExplainLine(
+        r"\theta_t &= \theta_{t-1} - \gamma\,(g_t + \mu\,b_t) = «theta» - «lr_t»\cdot "
+        r"\left(«g» + «momentum»\cdot «buf»\right) = «new»")),
+    state_symbols=(("buf", "b"),),
 ))
 
 _register(Adagrad, OptimizerSpec(
@@ -889,6 +1103,13 @@ _register(Adagrad, OptimizerSpec(
     ),
     notes_diff=_NOTES_EPS_INSIDE,
     summary="Divides each coordinate's step by the root of its summed squared gradients.",
+    explain=(
+        *_HEAD,
+        ExplainLine(r"G_t &= G_{t-1} + g_t^2 = «sum_prev» + «g_sq» = «sum»"),
+        ExplainLine(r"\theta_t &= \theta_{t-1} - \gamma\,\frac{g_t}{\sqrt{G_t}+\epsilon} = "
+                    r"«theta» - «lr_t»\cdot \frac{«g»}{\sqrt{«sum»} + «eps»} = «new»"),
+    ),
+    state_symbols=(("sum", "G"),),
 ))
 
 _register(RMSprop, OptimizerSpec(
@@ -908,6 +1129,14 @@ _register(RMSprop, OptimizerSpec(
         r"$v_t$ and $\alpha$; our slider: rho). " + _NOTES_EPS_INSIDE
     ),
     summary="AdaGrad with a forgetting running mean, so the step size does not die out.",
+    explain=(
+        *_HEAD,
+        ExplainLine(r"v_t &= \alpha\,v_{t-1} + (1-\alpha)\,g_t^2 = «rho»\cdot "
+                    r"«square_avg_prev» + (1-«rho»)\cdot «g_sq» = «square_avg»"),
+        ExplainLine(r"\theta_t &= \theta_{t-1} - \gamma\,\frac{g_t}{\sqrt{v_t}+\epsilon} = "
+                    r"«theta» - «lr_t»\cdot \frac{«g»}{\sqrt{«square_avg»} + «eps»} = «new»"),
+    ),
+    state_symbols=(("square_avg", "v"),),
 ))
 
 _register(Adadelta, OptimizerSpec(
@@ -932,13 +1161,29 @@ _register(Adadelta, OptimizerSpec(
         r"multiplies $\Delta x_t$ by $\gamma$, default 1.0, which gives the notes' rule."
     ),
     summary="RMSProp whose step size is a running mean of past steps: no learning rate needed.",
+    explain=(
+        *_HEAD,
+        ExplainLine(r"v_t &= \rho\,v_{t-1} + (1-\rho)\,g_t^2 = «rho»\cdot «square_avg_prev»"
+                    r" + (1-«rho»)\cdot «g_sq» = «square_avg»"),
+        ExplainLine(r"\Delta x_t &= \frac{\sqrt{u_{t-1}+\epsilon}}{\sqrt{v_t+\epsilon}}\,g_t = "
+                    r"\frac{\sqrt{«acc_delta_prev» + «eps»}}{\sqrt{«square_avg» + «eps»}}\cdot "
+                    r"«g» = «delta»"),
+        ExplainLine(r"u_t &= \rho\,u_{t-1} + (1-\rho)\,\Delta x_t^2 = «rho»\cdot "
+                    r"«acc_delta_prev» + (1-«rho»)\cdot «delta_sq» = «acc_delta»"),
+        ExplainLine(r"\theta_t &= \theta_{t-1} - \gamma\,\Delta x_t = «theta» - «lr_t»\cdot "
+                    r"«delta» = «new»"),
+    ),
+    state_symbols=(("square_avg", "v"), ("acc_delta", "u")),
 ))
 
 _ADAM_NOTES = (
     r"The notes write $W_{t+1} = W_t - \hat m_t\,\eta/\sqrt{\hat v_t + \epsilon}$, "
     r"with $\epsilon$ inside the square root; torch (and this app) adds it outside, "
-    r"$\sqrt{\hat v_t} + \epsilon$. They differ only while $\hat v_t$ is about as small "
-    r"as $\epsilon^2$ (near the minimum or in flat regions)."
+    r"$\sqrt{\hat v_t} + \epsilon$. The two agree once $\hat v_t \gg \epsilon$ and "
+    r"differ while $\hat v_t \lesssim \epsilon$, i.e. while $|g| \lesssim \sqrt{\epsilon}"
+    r" = 10^{-4}$ for $\epsilon = 10^{-8}$ (near a minimum or on a plateau): inside the "
+    r"root $\epsilon$ caps the step at $\eta\,\hat m_t/\sqrt{\epsilon}$, outside only at "
+    r"$\gamma\,\hat m_t/\epsilon$."
 )
 
 _register(Adam, OptimizerSpec(
@@ -963,6 +1208,19 @@ _register(Adam, OptimizerSpec(
     ),
     notes_diff=_ADAM_NOTES,
     summary="Momentum plus RMSProp, with bias correction of both running means.",
+    explain=(
+        *_HEAD, _M_LINE, _V_LINE,
+        ExplainLine(r"v^{\max}_t &= \max(v^{\max}_{t-1}, v_t) = \max\left("
+                    r"«max_exp_avg_sq_prev»,\ «exp_avg_sq»\right) = «max_exp_avg_sq»",
+                    "amsgrad"),
+        _M_HAT_LINE,
+        ExplainLine(_V_HAT_LINE.latex, "!amsgrad"),
+        ExplainLine(r"\hat v_t &= \frac{v^{\max}_t}{1-\beta_2^t} = \frac{«max_exp_avg_sq»}"
+                    r"{1-«beta2»^{«t»}} = «v_hat»", "amsgrad"),
+        ExplainLine(r"\theta_t &= \theta_{t-1}" + _ADAM_STEP[0] + "«theta»" + _ADAM_STEP[1]),
+    ),
+    state_symbols=(("exp_avg", "m"), ("exp_avg_sq", "v"), ("max_exp_avg_sq", r"v^{\max}"),
+                   ("t", "t")),
 ))
 
 _register(AdamW, OptimizerSpec(
@@ -980,6 +1238,18 @@ _register(AdamW, OptimizerSpec(
     ),
     notes_diff="The notes do not cover AdamW (Adam with decoupled weight decay).",
     summary="Adam whose weight decay shrinks the parameters directly, not through the gradient.",
+    explain=(
+        _SCHEDULE_LINE,
+        ExplainLine(r"g_t &= \nabla f(\theta_{t-1}) = «grad»"),
+        ExplainLine(r"\theta' &= \theta_{t-1}\,(1 - \gamma\lambda) = «theta»\cdot (1-«lr_t»"
+                    r"\cdot «weight_decay») = «decayed»", "weight_decay"),
+        _M_LINE, _V_LINE, _M_HAT_LINE, _V_HAT_LINE,
+        ExplainLine(r"\theta_t &= \theta'" + _ADAM_STEP[0] + "«decayed»" + _ADAM_STEP[1],
+                    "weight_decay"),
+        ExplainLine(r"\theta_t &= \theta_{t-1}" + _ADAM_STEP[0] + "«theta»" + _ADAM_STEP[1],
+                    "!weight_decay"),
+    ),
+    state_symbols=(("exp_avg", "m"), ("exp_avg_sq", "v"), ("t", "t")),
 ))
 
 _register(NAdam, OptimizerSpec(
@@ -1005,6 +1275,25 @@ _register(NAdam, OptimizerSpec(
     ),
     notes_diff="The notes do not cover NAdam (Adam with Nesterov momentum).",
     summary="Adam with a Nesterov-style look-ahead in its momentum.",
+    explain=(
+        *_HEAD,
+        ExplainLine(r"\mu_t &= \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) = «beta1»\cdot "
+                    r"\left(1-\tfrac12\cdot 0.96^{«t»\cdot «momentum_decay»}\right) = «mu»,"
+                    r"\quad \mu_{t+1} = «mu_next»"),
+        ExplainLine(r"\Pi_t &= \Pi_{t-1}\,\mu_t = «mu_product_prev»\cdot «mu» = «mu_product»"),
+        _M_LINE, _V_LINE,
+        ExplainLine(r"\hat v_t &= \frac{v_t}{1-\beta_2^t} = \frac{«exp_avg_sq»}{«bc2»} = "
+                    r"«v_hat»"),
+        ExplainLine(r"c_g &= \gamma\,\frac{1-\mu_t}{1-\Pi_t} = «lr_t»\cdot \frac{1-«mu»}"
+                    r"{1-\Pi_t} = «coef_g»,\quad c_m = \gamma\,\frac{\mu_{t+1}}"
+                    r"{1-\Pi_t\mu_{t+1}} = «lr_t»\cdot \frac{«mu_next»}{1-\Pi_t\mu_{t+1}} = "
+                    r"«coef_m»"),
+        ExplainLine(r"\theta_t &= \theta_{t-1} - \frac{c_g\,g_t + c_m\,m_t}{\sqrt{\hat v_t}"
+                    r"+\epsilon} = «theta» - \frac{«coef_g»\cdot «g» + «coef_m»\cdot «exp_avg»}"
+                    r"{\sqrt{«v_hat»} + «eps»} = «new»"),
+    ),
+    state_symbols=(("exp_avg", "m"), ("exp_avg_sq", "v"), ("mu_product", r"\Pi"),
+                   ("t", "t")),
 ))
 
 _register(Adamax, OptimizerSpec(
@@ -1021,6 +1310,15 @@ _register(Adamax, OptimizerSpec(
     ),
     notes_diff="The notes do not cover Adamax (Adam with the infinity norm).",
     summary="Adam that divides by a decaying maximum of |gradient| instead of a root mean square.",
+    explain=(
+        *_HEAD, _M_LINE,
+        ExplainLine(r"u_t &= \max(\beta_2\,u_{t-1},\ |g_t| + \epsilon) = \max\left("
+                    r"«beta2»\cdot «exp_inf_prev»,\ «abs_g»\right) = «exp_inf»"),
+        ExplainLine(r"\theta_t &= \theta_{t-1} - \frac{\gamma}{1-\beta_1^t}\,\frac{m_t}{u_t} = "
+                    r"«theta» - \frac{«lr_t»}{1-«beta1»^{«t»}}\cdot \frac{«exp_avg»}{«exp_inf»}"
+                    r" = «new»"),
+    ),
+    state_symbols=(("exp_avg", "m"), ("exp_inf", "u"), ("t", "t")),
 ))
 
 

@@ -96,9 +96,11 @@ _LIST = [
         what_to_watch=(
             "The bowl is 20 times steeper across (y) than along (x). Gradient descent needs a "
             "learning rate small enough for the steep direction, so it overshoots the valley "
-            "floor at every step and bounces from wall to wall while it crawls along x. "
-            "Momentum's swings die out after a few bounces and it builds speed along the "
-            "floor; Adam rescales each direction and heads almost straight for the centre."
+            "floor at every step and bounces from wall to wall while it crawls along x; "
+            "momentum's swings die out after a few bounces and it builds speed along the floor. "
+            "Adam rescales each direction, so it first steps as far in x as in y: a straight "
+            "diagonal with no zig-zag, but not aimed at the centre. It overshoots, circles in "
+            "slowly and after 100 steps is the farthest from the bottom of the three."
         ),
     ),
     Scenario(
@@ -196,9 +198,10 @@ _LIST = [
         optimizers=_opts(("gd", {"lr": 0.001}), ("momentum", {"lr": 0.005, "momentum": 0.95}),
                          ("adam", {"lr": 0.1})),
         what_to_watch=(
-            "An egg-crate: a local minimum at every integer point, the global one at (0, 0). "
-            "Gradient descent drops into the nearest dimple and stays. Momentum can hop "
-            "over a few ridges; nobody is guaranteed the global minimum."
+            "An egg-crate: a local minimum near every integer point, the global one at (0, 0) "
+            "(the gold star). Gradient descent and Adam drop into the dimple nearest the start "
+            "and stay. Momentum hops over four ridges to (0, 1), next to the global minimum but "
+            "not in it: nobody is guaranteed the global minimum."
         ),
     ),
     Scenario(
@@ -210,9 +213,11 @@ _LIST = [
         optimizers=_opts(("adagrad", {"lr": 0.01}), ("rmsprop", {"lr": 0.01})),
         what_to_watch=(
             "AdaGrad divides by the root of the sum of ALL past squared gradients, which only "
-            "grows, so its effective learning rate keeps shrinking and it slows down on the "
-            "valley floor. RMSProp uses a moving average instead, which forgets the steep "
-            "start, so its steps stay useful. Open “Explain this step” to compare them."
+            "grows: the steep start makes it large at once, so AdaGrad reaches the curved valley "
+            "right beside its start and then hardly moves (about 0.2 in 1000 steps, the loss "
+            "still about 4). RMSProp uses a moving average that forgets the steep start, so its "
+            "steps stay useful and it travels along the valley floor to within 0.4 of the minimum "
+            "at (1, 1). Open “Explain this step” to compare their effective learning rates."
         ),
     ),
 ]

@@ -40,17 +40,18 @@ _INF = math.inf
 
 @dataclass(frozen=True)
 class ScheduleSpec:
-    """Registry entry: title, parameters (with UI metadata), LaTeX of the multiplier."""
+    """Registry entry: title, hyper-parameters (the same :class:`HyperSpec` as the
+    optimizers', under the same field name), LaTeX of the multiplier."""
 
     key: str
     title: str
-    params: tuple[HyperSpec, ...]
+    hyper: tuple[HyperSpec, ...]
     latex: str
     summary: str
 
     @property
     def defaults(self) -> dict[str, float]:
-        return {p.name: p.default for p in self.params}
+        return {p.name: p.default for p in self.hyper}
 
 
 def _int(name: str, symbol: str, default: int, minimum: int, slider_max: int,
@@ -111,10 +112,10 @@ SCHEDULES: dict[str, ScheduleSpec] = {
 @dataclass(frozen=True)
 class Schedule:
     """A validated schedule: ``schedule(t)`` -> multiplier (float for an int t, float64
-    array of t's shape for an array)."""
+    array of t's shape for an array). ``hyper``: the validated values, as an optimizer's."""
 
     kind: str
-    params: dict[str, float | int]
+    hyper: dict[str, float | int]
     _base: Callable[[np.ndarray], np.ndarray] = field(repr=False, compare=False)
 
     def __call__(self, t: Any) -> Any:
@@ -127,7 +128,7 @@ class Schedule:
         if np.any(steps < 0):
             raise ValueError(f"schedule: t must be >= 0, got {t!r}")
         steps = steps.astype(np.float64)
-        warmup = self.params["warmup"]
+        warmup = self.hyper["warmup"]
         if warmup > 0:
             ramp = (steps + 1.0) / warmup
             out = np.where(steps < warmup, ramp, self._base(np.maximum(steps - warmup, 0.0)))
@@ -158,11 +159,11 @@ def make(kind: str, **kw: Any) -> Schedule:
     spec = SCHEDULES.get(kind)
     if spec is None:
         raise ValueError(f"unknown schedule {kind!r}; choose one of {', '.join(SCHEDULES)}")
-    names = [p.name for p in spec.params]
+    names = [p.name for p in spec.hyper]
     unknown = sorted(set(kw) - set(names))
     if unknown:
         raise ValueError(f"{kind}: unknown parameter {unknown[0]!r}; valid: {', '.join(names)}")
-    values = {p.name: _validate(kind, p, kw.get(p.name, p.default)) for p in spec.params}
+    values = {p.name: _validate(kind, p, kw.get(p.name, p.default)) for p in spec.hyper}
 
     if kind == "constant":
         def base(t):

@@ -1,4 +1,5 @@
-"""The arrows of DESIGN.md: app_pages -> viz -> engine; engine knows no UI, viz no Streamlit."""
+"""The arrows of docs/architecture.md: app_pages -> viz -> engine; engine knows no UI, viz no
+Streamlit."""
 
 import ast
 import re

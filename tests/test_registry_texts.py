@@ -22,10 +22,6 @@ ENGLISH = texts.strings("en")
 KOREAN = texts.strings("ko")
 
 
-def _params(spec) -> list:
-    return list(getattr(spec, "params", getattr(spec, "hyper", ())))
-
-
 def expected_english() -> dict[str, str]:
     """Every registry text key -> the engine's own English, built from the registries."""
     want: dict[str, str] = {}
@@ -40,12 +36,15 @@ def expected_english() -> dict[str, str]:
         want[f"registry.optimizers.{key}.summary"] = spec.summary
         for hs in spec.hyper:
             want[f"registry.optimizers.{key}.help.{hs.name}"] = hs.help
+        if spec.notes_diff:  # a format template: the LaTeX braces doubled
+            want[f"teach.notes_diff.{key}"] = spec.notes_diff.replace("{", "{{").replace(
+                "}", "}}")
     for key, spec in datasets.DATASETS.items():
         want[f"registry.datasets.{key}.title"] = spec.title
         want[f"registry.datasets.{key}.story"] = spec.story
     for key, spec in schedules.SCHEDULES.items():
         want[f"registry.schedules.{key}.title"] = spec.title
-        for p in _params(spec):
+        for p in spec.hyper:
             want[f"registry.schedules.{key}.help.{p.name}"] = p.help
     for key, act in mlp.ACTIVATIONS.items():
         want[f"registry.activations.{key}.title"] = act.title
@@ -66,14 +65,15 @@ def test_english_copies_match_the_engine():
 
 
 def test_no_entries_for_registry_keys_that_do_not_exist():
-    prefixes = ("registry.", "race.scenario_titles.", "race.scenario_watch.")
+    prefixes = ("registry.", "race.scenario_titles.", "race.scenario_watch.",
+                "teach.notes_diff.")
     stray = sorted(k for k in ENGLISH if k.startswith(prefixes) and k not in EXPECTED)
     assert not stray, f"en.toml has registry texts for unknown entries: {stray}"
 
 
 def test_korean_translates_titles_and_stories():
     # brand names (Adam, Rosenbrock, ...) may stay as they are; sentences may not
-    sentences = [k for k in EXPECTED if k.startswith("race.scenario_")
+    sentences = [k for k in EXPECTED if k.startswith(("race.scenario_", "teach.notes_diff."))
                  or k.endswith((".story", ".summary")) or ".help." in k]
     untranslated = sorted(k for k in sentences if KOREAN.get(k) == ENGLISH[k])
     assert not untranslated, untranslated

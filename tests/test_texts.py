@@ -15,3 +15,22 @@ def test_unknown_key_and_language_fall_back():
 
 def test_languages_lists_english():
     assert texts.languages()["en"] == "English"
+
+
+def test_a_thread_that_was_not_told_follows_the_session():
+    """A fragment reruns in a fresh thread without app.py: it reads the language source."""
+    import threading
+
+    seen = []
+    try:
+        texts.follow(lambda: "ko")
+        worker = threading.Thread(target=lambda: seen.append(texts.t("nav.race")))
+        worker.start()
+        worker.join()
+        texts.follow(lambda: "xx")  # an unknown language falls back to English
+        worker = threading.Thread(target=lambda: seen.append(texts.current_language()))
+        worker.start()
+        worker.join()
+    finally:
+        texts.follow(None)
+    assert seen == [texts.strings("ko")["nav.race"], "en"]

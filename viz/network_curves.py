@@ -22,7 +22,6 @@ from viz.network_style import (
     LOG_FLOOR,
     ORANGE,
     base_layout,
-    blend,
     finite_prefix,
     log_axis,
     log_safe,
@@ -146,6 +145,9 @@ def compare_loss_figure(epochs, losses: Mapping[str, np.ndarray], colors: Mappin
 
 # layers told apart without colour too (their blues are close under any colour vision)
 LAYER_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+# one colour per layer, input side (orange) to output side (dark blue): ordered like the
+# layers, yet far enough apart that five lines at the same height stay told apart
+LAYER_COLORS = ("#F0A30A", "#E0533A", "#B52F8C", "#6A1B9A", "#1F3A93")
 
 
 def _grad_norm_series(epochs, norms, layer_names):
@@ -168,7 +170,7 @@ def layer_grad_norm_figure(epochs, norms, layer_names: Sequence[str] | None = No
 
     ``norms`` (E, L), layer 1 = the input side. When the first layers' lines sit decades
     below the last one, the gradient vanishes on its way back (sigmoid in deep nets).
-    Colours run light (input side) to dark (output side).
+    Colours run from orange (input side) to dark blue (output side), each one distinct.
     """
     epochs, norms, layer_names, floor = _grad_norm_series(epochs, norms, layer_names)
     n_layers = norms.shape[1]
@@ -176,8 +178,9 @@ def layer_grad_norm_figure(epochs, norms, layer_names: Sequence[str] | None = No
     for layer in range(n_layers):
         col = norms[:, layer]
         n = min(finite_prefix(col), epochs.size)
-        share = layer / max(n_layers - 1, 1)
-        color = blend("#9ECAE1", "#08306B", share)
+        # the last layer is always dark blue; fewer layers take the colours before it
+        color = LAYER_COLORS[max(len(LAYER_COLORS) - n_layers, 0) + layer
+                             if n_layers <= len(LAYER_COLORS) else layer % len(LAYER_COLORS)]
         fig.add_trace(go.Scatter(x=f32(epochs[:n]), y=f32(np.maximum(col[:n], floor)),
                                  mode="lines", name=str(layer_names[layer]),
                                  line=dict(color=color, width=3,

@@ -57,7 +57,7 @@ def seed_statistics_figure(epochs_to_solve, max_epochs: int, *, bins: int = 20,
     fig.add_trace(go.Bar(
         x=f32((edges[:-1] + edges[1:]) / 2), y=counts.astype(np.int32), width=width * 0.95,
         marker=dict(color=BLUE), name=t("network_viz.solved_bar"),
-        customdata=np.stack([edges[:-1], edges[1:]], axis=1).astype(np.float32),
+        customdata=f32(np.stack([edges[:-1], edges[1:]], axis=1)),
         hovertemplate=(t("network_viz.bin_hover")
                        + "<extra></extra>")))
     never = summary["n"] - summary["n_solved"]

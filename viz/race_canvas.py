@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from engine.descent import valid_rows
 from texts import t
 from viz.race_map import (
     COLORSCALE,
@@ -31,12 +32,13 @@ from viz.race_map import (
     log_transform,
     map_image,
     min_f,
+    undefined_mask,
     view_ranges,
 )
-from viz.style import OptimizerStyle, num, point_label
+from viz.style import OptimizerStyle, Words, num, point_label
 
 __all__ = ["FAINT_LOCAL_MINIMA", "RACE_POINTS_MAX", "SWEEP_POINTS_MAX", "PathRecord",
-           "path_record", "run_data", "surface_data", "sweep_data", "texts"]
+           "path_record", "run_data", "surface_data", "surface_words", "sweep_data", "texts"]
 
 PIXEL = 1 / 700  # of the map's wider side: the resolution paths are kept at
 RACE_POINTS_MAX = 1500  # iterates drawn of one race path (5000-step zig-zags are thinned)
@@ -60,41 +62,55 @@ def texts() -> dict:
 
 # ----------------------------------------------------------------------------- surface
 
-def surface_data(surface, grid, *, show_3d: bool = False) -> dict:
+SURFACE_WORDS = ("race_viz.colorbar_f", "race_viz.colorbar_log", "race_viz.colorbar_log_shift",
+                 "race_viz.axis_f_log", "race_viz.axis_f", "race_viz.critical_hover",
+                 *(f"race_viz.kind_{kind}" for kind in KINDS))
+
+
+def surface_words() -> Words:
+    """The words of :func:`surface_data` in the current language."""
+    return Words.current(SURFACE_WORDS)
+
+
+def surface_data(surface, grid, *, show_3d: bool = False, words: Words | None = None) -> dict:
     """The surface part of the race payload (everything that depends on the surface only).
 
     ``grid`` is :func:`viz.race_map.surface_grid`'s ``(xs, ys, Z)``. Colour is
     log10(f − f_min + 1) when ``surface.log_color`` (colour bar labelled in f − f_min).
+    Where f has no value (a typed formula's hole) the picture is hatched. ``words``: the
+    strings (:func:`surface_words`; the current language when not given).
     """
+    w = words or surface_words()
     xs, ys, Z = grid
     xr, yr = view_ranges(surface)
     log_color = bool(surface.log_color)
     fmin = min_f(surface, Z)
     shown = log_transform(Z, fmin) if log_color else Z
     lo, hi = float(np.min(shown)), float(np.max(shown))
-    colorbar = {"title": t("race_viz.colorbar_f"), "cmin": lo, "cmax": hi if hi > lo else lo + 1,
+    colorbar = {"title": w.t("race_viz.colorbar_f"), "cmin": lo, "cmax": hi if hi > lo else lo + 1,
                 "colorscale": COLORSCALE}
     if log_color:
         colorbar["tickvals"], colorbar["ticktext"] = log_ticks(hi, fmin)
-        colorbar["title"] = (t("race_viz.colorbar_log") if fmin == 0 else
-                             t("race_viz.colorbar_log_shift", fmin=num(fmin)))
+        colorbar["title"] = (w.t("race_viz.colorbar_log") if fmin == 0 else
+                             w.t("race_viz.colorbar_log_shift", fmin=num(fmin)))
     out = {
-        "xrange": xr, "yrange": yr, "colorbar": colorbar, "critical": _critical(surface),
+        "xrange": xr, "yrange": yr, "colorbar": colorbar, "critical": _critical(surface, w),
         "transform": {"log": log_color, "fmin": fmin,
                       "lift": 0.004 * (hi - lo + 1e-12)},  # paths float just above in 3-D
-        "image": {"src": map_image(shown, aspect=(ys[-1] - ys[0]) / (xs[-1] - xs[0])),
+        "image": {"src": map_image(shown, aspect=(ys[-1] - ys[0]) / (xs[-1] - xs[0]),
+                                   undefined=undefined_mask(surface, xs, ys)),
                   "x": float(xs[0]), "y": float(ys[-1]), "sizex": float(xs[-1] - xs[0]),
                   "sizey": float(ys[-1] - ys[0])},
         "three_d": None,
     }
     if show_3d:
         out["three_d"] = {"x": xs, "y": ys, "z": shown,
-                          "z_title": t("race_viz.axis_f_log") if log_color
-                          else t("race_viz.axis_f")}
+                          "z_title": w.t("race_viz.axis_f_log") if log_color
+                          else w.t("race_viz.axis_f")}
     return out
 
 
-def _critical(surface) -> list[dict]:
+def _critical(surface, w: Words) -> list[dict]:
     """Critical points, one group per kind present. Many local minima (a lattice of them)
     are drawn small and faint, so they do not bury the paths; hover still names each."""
     groups = []
@@ -105,14 +121,14 @@ def _critical(surface) -> list[dict]:
             continue
         symbol, size, fill, edge = KIND_STYLE[kind]
         faint = kind == "local" and len(pts) > FAINT_LOCAL_MINIMA
-        label = t(f"race_viz.kind_{kind}")
+        label = w.t(f"race_viz.kind_{kind}")
         groups.append({
             "kind": kind, "name": label, "symbol": symbol, "size": 8 if faint else size,
             "fill": fill, "edge": "#7A8699" if faint else edge, "width": 1 if faint else 1.5,
             "opacity": 0.55 if faint else 1.0,
             "x": np.array([p.x for p in pts]), "y": np.array([p.y for p in pts]),
             "f": np.array([p.f for p in pts]),
-            "hover": [t("race_viz.critical_hover", kind=label, f=num(p.f),
+            "hover": [w.t("race_viz.critical_hover", kind=label, f=num(p.f),
                         point=point_label(p.x, p.y)) for p in pts],
         })
     return groups
@@ -132,7 +148,7 @@ def path_record(path: np.ndarray, loss: np.ndarray, diverged_at: int, view, cap:
     the engine (rows after a divergence repeat the last valid one)."""
     xr, yr = view
     steps = path.shape[0] - 1
-    n_valid = max(int(diverged_at), 1) if diverged_at >= 0 else steps + 1
+    n_valid = int(valid_rows(diverged_at >= 0, diverged_at, steps))
     span = max(xr[1] - xr[0], yr[1] - yr[0])
     kept = kept_indices(path, n_valid, span * PIXEL, cap)
     mark, left_at = None, -1

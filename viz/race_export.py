@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ def summary_frame(surface, result, names, tol: float = 1e-3) -> pd.DataFrame:
     f ≤ f(that point) + tol (first such iterate t; "—" if never or diverged), divergence."""
     final = np.asarray(result.path)[-1]
     final_loss = np.asarray(result.loss)[-1]
-    points = list(getattr(surface, "minima", ()))
+    points = list(surface.minima)
     rows = []
     for b in range(final.shape[0]):
         label, distance, reach = "—", None, "—"
@@ -46,9 +47,13 @@ def summary_frame(surface, result, names, tol: float = 1e-3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def runs_csv(result, names) -> str:
+def runs_csv(result, names, header: Sequence[str] = ()) -> str:
     """Every iterate of every run as CSV (long format): step, optimizer, x, y, loss,
-    grad_norm, diverged (True from the divergence step on)."""
+    grad_norm, diverged (True from the divergence step on).
+
+    ``header``: lines written first as ``# `` comments (the settings that reproduce the
+    runs, :func:`app_pages.race_state.settings_lines`); read the file with
+    ``pandas.read_csv(path, comment="#")``."""
     path = np.asarray(result.path)
     loss = np.asarray(result.loss)
     grad = np.asarray(result.grad)
@@ -66,6 +71,8 @@ def runs_csv(result, names) -> str:
         "diverged": np.asarray(result.diverged, dtype=bool)[run] & (step >= at),
     })
     buffer = io.StringIO()
+    for line in header:
+        buffer.write(f"# {line}\n")
     frame.to_csv(buffer, index=False, float_format="%.10g")
     return buffer.getvalue()
 

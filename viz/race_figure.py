@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from engine.descent import valid_rows
 from texts import t
 from viz.encode import f32, figure_dict, merge, template
 from viz.race_map import (
@@ -195,13 +196,13 @@ def _race_spec(surface, grid, result, names, colors, *, start=None, max_frames=2
     symbols = list(symbols) if symbols is not None else ["circle"] * n_runs
     diverged = np.asarray(result.diverged, dtype=bool)
     diverged_at = np.asarray(result.diverged_at, dtype=np.int64)
-    n_valid = np.where(diverged, np.maximum(diverged_at, 1), steps + 1)
+    n_valid = valid_rows(diverged, diverged_at, steps)
     if start is None:
         start = path[0, 0]
     xr, yr = view_ranges(surface, start)
     span = max(xr[1] - xr[0], yr[1] - yr[0])
 
-    log_color = bool(getattr(surface, "log_color", False))
+    log_color = bool(surface.log_color)
     f_min = min_f(surface, Z)
     shown = log_transform(Z, f_min) if log_color else Z
 
@@ -246,7 +247,7 @@ def _race_spec(surface, grid, result, names, colors, *, start=None, max_frames=2
             layer="below")]
 
     # --- 1–4: critical points by kind (empty trace when the surface has none of a kind)
-    minima = list(getattr(surface, "minima", ()))
+    minima = list(surface.minima)
     for kind in KINDS:
         pts = [p for p in minima if p.kind == kind]
         symbol, size, fill, edge = KIND_STYLE[kind]

@@ -28,6 +28,7 @@ __all__ = [
     "min_f",
     "race_map_source",
     "surface_grid",
+    "undefined_mask",
     "view_ranges",
 ]
 
@@ -59,7 +60,7 @@ def view_ranges(surface, start=None) -> tuple[list[float], list[float]]:
 
 def min_f(surface, Z: np.ndarray) -> float:
     """Lowest value among the grid and the listed minima (the bottom of the colour scale)."""
-    listed = [p.f for p in getattr(surface, "minima", ()) if p.kind in ("global", "local")]
+    listed = [p.f for p in surface.minima if p.kind in ("global", "local")]
     candidates = [float(np.min(Z))] + [float(v) for v in listed if math.isfinite(v)]
     return min(candidates)
 
@@ -163,6 +164,19 @@ def surface_grid(surface, n: int = 150) -> tuple[np.ndarray, np.ndarray, np.ndar
     return xs, ys, Z
 
 
+def undefined_mask(surface, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Where f has no value on the grid (NaN or ±inf: log of a negative number, a division
+    by zero ...): bool (len(ys), len(xs)), True there. All False for the built-in surfaces."""
+    gx, gy = np.meshgrid(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
+    with np.errstate(all="ignore"):
+        Z = np.asarray(surface.f(np.stack([gx, gy], axis=-1)), dtype=np.float64)
+    return ~np.isfinite(Z.reshape(gx.shape))
+
+
+HATCH = ((0xE9, 0xA3, 0xA3), (0xFF, 0xFF, 0xFF))  # stripes over the undefined region
+HATCH_PERIOD = 10  # pixels
+
+
 def _resample(Z: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """Bilinear resampling of a grid to rows × cols (corners kept)."""
     n_r, n_c = Z.shape
@@ -199,12 +213,14 @@ def _png(rgb: np.ndarray) -> bytes:
 
 
 def map_image(shown: np.ndarray, *, aspect: float = 1.0, bands: int = 24,
-              size: int = 480) -> str:
+              size: int = 480, undefined: np.ndarray | None = None) -> str:
     """The filled-contour picture of a grid (row i = y_i, bottom row first) as a PNG data URI.
 
     ``bands`` equal steps between min and max of ``shown`` are filled with the colour scale
     at their middle; pixels where the band changes are darkened, which draws the level lines.
     The longer side has ``size`` pixels, the other follows ``aspect`` = height / width.
+    ``undefined`` (bool, the grid's shape): cells where f has no value, drawn with diagonal
+    rose-and-white stripes instead of a colour of the scale.
     """
     shown = np.nan_to_num(np.asarray(shown, dtype=np.float64))
     aspect = float(aspect) if math.isfinite(aspect) and aspect > 0 else 1.0
@@ -219,6 +235,12 @@ def map_image(shown: np.ndarray, *, aspect: float = 1.0, bands: int = 24,
     edge[:, 1:] |= level[:, 1:] != level[:, :-1]
     edge[1:, :] |= level[1:, :] != level[:-1, :]
     rgb[edge] *= 0.8
+    if undefined is not None and np.any(undefined):
+        mask = _resample(np.asarray(undefined, dtype=np.float64), rows, cols)[::-1] >= 0.5
+        r, c = np.indices(mask.shape)
+        stripe = ((r + c) // (HATCH_PERIOD // 2)) % 2 == 0
+        rgb[mask & stripe] = HATCH[0]
+        rgb[mask & ~stripe] = HATCH[1]
     encoded = base64.b64encode(_png(rgb.astype(np.uint8))).decode("ascii")
     return "data:image/png;base64," + encoded
 
@@ -227,5 +249,6 @@ def race_map_source(surface, grid: tuple[np.ndarray, np.ndarray, np.ndarray]) ->
     """The 2-D race map's picture (PNG data URI) for ``surface`` sampled on ``grid``."""
     xs, ys, Z = grid
     f_min = min_f(surface, Z)
-    shown = log_transform(Z, f_min) if getattr(surface, "log_color", False) else Z
-    return map_image(shown, aspect=(ys[-1] - ys[0]) / (xs[-1] - xs[0]))
+    shown = log_transform(Z, f_min) if surface.log_color else Z
+    return map_image(shown, aspect=(ys[-1] - ys[0]) / (xs[-1] - xs[0]),
+                     undefined=undefined_mask(surface, xs, ys))

@@ -9,7 +9,10 @@ that no two optimizers share a colour-and-dash or a marker.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import texts
 
 __all__ = [
     "FONTS",
@@ -19,6 +22,7 @@ __all__ = [
     "PLOTLY_CONFIG",
     "Fonts",
     "OptimizerStyle",
+    "Words",
     "fonts",
     "num",
     "point_label",
@@ -97,3 +101,21 @@ def tex_num(value: float) -> str:
         mant, exp = text.split("e")
         return rf"{mant}\cdot 10^{{{int(exp)}}}"
     return text
+
+
+@dataclass(frozen=True)
+class Words:
+    """The strings a figure needs, given to it as an argument (hashable, so a page's cache
+    is keyed by the words themselves, not by a language code): ``pairs`` of (key, template).
+    ``words.t(key, **fields)`` fills a template as :func:`texts.t` does."""
+
+    pairs: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def current(cls, keys: Iterable[str]) -> Words:
+        """The templates of ``keys`` in the current language (texts.t)."""
+        return cls(tuple((key, texts.t(key)) for key in keys))
+
+    def t(self, key: str, /, **fields) -> str:
+        template = dict(self.pairs)[key]
+        return template.format(**fields) if fields else template

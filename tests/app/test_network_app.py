@@ -36,10 +36,10 @@ def config(**changes) -> dict:
 
 
 def test_query_values_are_parsed_and_typed():
-    values, reset = nm.parse_query({"ds": "moons", "hl": "3", "w": "8", "act": "relu",
+    values, notes = nm.parse_query({"ds": "moons", "hl": "3", "w": "8", "act": "relu",
                                     "bn": "1", "opt": "momentum", "lr": "0.2",
                                     "momentum": "0.5", "noise": "0.25", "lang": "en"})
-    assert reset == []
+    assert notes == []
     assert values == {"ds": "moons", "hl": 3, "w": 8, "act": "relu", "bn": True,
                       "opt": "momentum", "noise": 0.25,
                       "h_momentum_lr": 0.2, "h_momentum_momentum": 0.5}
@@ -51,8 +51,8 @@ def test_query_values_are_parsed_and_typed():
     ("lr", "inf"), ("beta1", "1.0"), ("bs", "3"), ("ep", "20001"), ("test", "0.9"),
 ])
 def test_malformed_query_value_is_reset_and_named(key, bad):
-    values, reset = nm.parse_query({key: bad, "opt": "adam"} if key != "opt" else {key: bad})
-    assert reset == [key]
+    values, notes = nm.parse_query({key: bad, "opt": "adam"} if key != "opt" else {key: bad})
+    assert [(n.name, n.what, n[2]) for n in notes] == [(key, "reset", bad)]
     assert key not in values and f"h_adam_{key}" not in values
 
 
@@ -64,8 +64,8 @@ URL_KEYS = sorted(nm.url_keys("adam", "constant"))
                        st.one_of(st.text(max_size=12), st.sampled_from(
                            ["0", "1", "-1", "1e308", "nan", "inf", "0.5", "xor", "adam"]))))
 def test_any_query_parses_without_exception_into_a_buildable_config(query):
-    values, reset = nm.parse_query(query)
-    assert set(reset) <= set(query)
+    values, notes = nm.parse_query(query)
+    assert {n.name for n in notes} <= set(query)
     cfg = config(**{k: v for k, v in values.items() if not k.startswith(("h_", "s_"))})
     cfg["hyper"].update({k.split("_", 2)[2]: v for k, v in values.items()
                          if k.startswith(f"h_{cfg['opt']}_")})
@@ -79,21 +79,22 @@ def test_any_query_parses_without_exception_into_a_buildable_config(query):
 
 
 def test_pair_that_does_not_fit_the_task_is_reset():
-    values, reset = nm.parse_query({"ds": "sine", "pair": "softmax_cce"})
-    assert reset == ["pair"] and values == {"ds": "sine"}
+    values, notes = nm.parse_query({"ds": "sine", "pair": "softmax_cce"})
+    assert notes == [("pair", "reset", "softmax_cce", "linear_mse")] and values == {"ds": "sine"}
 
 
 def test_query_round_trip_keeps_only_non_defaults():
     cfg = config(ds="circle", hl=2, opt="rmsprop", hyper={"lr": 0.005})
     query = nm.to_query(cfg)
     assert query == {"ds": "circle", "hl": "2", "opt": "rmsprop", "lr": "0.005"}
-    values, reset = nm.parse_query(query)
-    assert reset == [] and values["h_rmsprop_lr"] == 0.005 and values["hl"] == 2
+    values, notes = nm.parse_query(query)
+    assert notes == [] and values["h_rmsprop_lr"] == 0.005 and values["hl"] == 2
 
 
 def test_schedule_parameters_travel_in_the_url():
-    values, reset = nm.parse_query({"sched": "step", "s_step_size": "50", "s_gamma": "2"})
-    assert values == {"sched": "step", "s_step_step_size": 50} and reset == ["s_gamma"]
+    values, notes = nm.parse_query({"sched": "step", "s_step_size": "50", "s_gamma": "2"})
+    assert values == {"sched": "step", "s_step_step_size": 50}
+    assert [n.name for n in notes] == ["s_gamma"]
     cfg = config(sched="step", sched_hyper={"step_size": 50, "gamma": 0.5, "warmup": 0})
     assert nm.to_query(cfg) == {"sched": "step", "s_step_size": "50"}
 
@@ -174,9 +175,23 @@ def test_diverging_run_is_flagged_and_its_history_stays_finite():
     assert run.epoch == before
 
 
-def test_accuracy_uses_threshold_half_for_one_output():
-    exp = nm.build(config())
-    assert list(nm.classify(exp.net, np.array([[0.2], [0.5], [0.9], [-3.0]]))) == [0, 1, 1, 0]
+def test_page_and_engine_count_the_same_accuracy_for_a_linear_output():
+    """One definition: a linear (MSE) output on 0/1 labels is class 1 from 0.5, on the page
+    and in engine.mlp alike (a notebook and the page once disagreed: 0.0 against 0.5)."""
+    exp = nm.build(config(ds="xor_cloud", pair="linear_mse"))
+    run = nm.new_run(exp, "k", 0)
+    nm.advance(exp, run, 30)
+    out = exp.net.predict(run.theta, exp.X_train)[0, :, 0]
+    by_hand = np.mean((out >= 0.5).astype(int) == exp.y_train)
+    assert nm.accuracy(exp, run.theta, exp.X_train, exp.y_train)[0] == by_hand
+    assert mlp.accuracy(exp.net, run.theta, exp.X_train, exp.y_train)[0] == by_hand
+    # class-0 points with an output in (0, 0.5): right by the rule (a threshold of 0 would
+    # count every one of them wrong)
+    between = (out > 0) & (out < 0.5) & (exp.y_train == 0)
+    assert between.sum() >= 3
+    X, y = exp.X_train[between], exp.y_train[between]
+    assert mlp.accuracy(exp.net, run.theta, X, y)[0] == 1.0
+    assert nm.accuracy(exp, run.theta, X, y)[0] == 1.0
 
 
 def test_seed_statistics_batch_equals_networks_trained_one_by_one():
@@ -202,9 +217,9 @@ def test_compare_starts_every_optimizer_from_the_same_weights():
     exp = nm.build(config())
     run = nm.new_run(exp, "k", 0)
     result = nm.compare(exp, run.theta0, {"gd": {"lr": 0.5}, "adam": {"lr": 0.03}}, 50)
-    first = {name: loss[0] for name, loss in result.losses.items()}
+    first = {key: loss[0] for key, loss in result.losses.items()}
     assert len(set(first.values())) == 1  # same start, same initial loss
-    assert set(result.names) == {"Gradient descent", "Adam"}
+    assert result.keys == ("gd", "adam")  # keyed by optimizer: the page translates titles
     assert all(len(loss) == 51 for loss in result.losses.values())
 
 
@@ -459,6 +474,206 @@ def test_page_trains_unusual_configurations(query):
         at.button(key="nn_step_btn").click().run()
     assert not at.exception and not at.error
     assert "Epoch **2**" in status(at)
+
+
+# --------------------------------------------------------------------------- issue 8: the
+# page shows what the engine computes
+
+
+@pytest.mark.parametrize(("ds", "old_wrong"), [("xor_cloud", 0.03), ("moons", 0.05),
+                                               ("circle", 0.2)])
+def test_batch_norm_maps_show_the_class_the_network_gives_each_point(ds, old_wrong):
+    """With batch norm the decision map normalises every grid point with the training set's
+    statistics (as training did): a point's colour is what the network says about it,
+    whatever other points are on the grid. Without the reference (the old map) the grid's
+    own statistics painted the wrong class on a sizeable part of the map."""
+    exp = nm.build(config(ds=ds, hl=1, w=8, act="relu", bn=True))
+    run = nm.new_run(exp, "k", 0)
+    nm.advance(exp, run, 300)
+    values = live.map_values(exp, run.theta)
+    xs, ys, points = exp.grid
+    # a few grid points, each predicted alone against the training statistics
+    picks = np.arange(0, len(points), 97)
+    alone = np.array([exp.net.predict(run.theta, points[i:i + 1], reference=exp.X_train)[0, 0, 0]
+                      for i in picks])
+    np.testing.assert_allclose(values.reshape(-1)[picks], alone, rtol=1e-9, atol=1e-12)
+    # at the training points the map's rule gives the classes the accuracy counts
+    train_probs = nm.predictions(exp, run.theta, exp.X_train)[0, :, 0]
+    np.testing.assert_allclose(train_probs, exp.net.predict(run.theta, exp.X_train)[0, :, 0],
+                               rtol=1e-12)
+    # the hidden neurons' maps and the comparison maps use the same rule
+    maps = nm.hidden_maps(exp, run.theta)
+    _, hidden = exp.net.forward(run.theta, points[:5], reference=exp.X_train)
+    np.testing.assert_allclose(maps[0].reshape(-1, 8)[:5], hidden[0][0], rtol=1e-12)
+    np.testing.assert_array_equal(nm.class_probabilities(exp, run.theta), values)
+    grid_stats = exp.net.predict(run.theta, points)[0, :, 0].reshape(values.shape)
+    assert np.mean((grid_stats >= 0.5) != (values >= 0.5)) > old_wrong
+
+
+def test_formulas_show_the_regularised_loss_with_both_terms():
+    """XOR, L2 = 0.05: the data-loss formula stands next to the data loss (not next to a
+    value that includes the penalty), and J_reg shows both terms and their sum."""
+    exp = nm.build(config(l2=0.05))
+    run = nm.new_run(exp, "k", 0)
+    nm.advance(exp, run, 20)
+    lines = nx.forward_latex(exp, run.theta)
+    data = exp.net.objective(run.theta, exp.X_train, exp.Y_train)[0]
+    penalty = 0.05 * np.sum(run.theta[0, exp.net.weight_mask()] ** 2)
+    loss_line = next(line for line in lines if line.startswith(mlp.LOSSES["bce"].latex))
+    assert f"= {nx._num(data)}" in loss_line
+    reg_line = lines[-1]
+    assert reg_line.startswith(mlp.REGULARIZATION_LATEX)
+    assert f"{nx._num(data)} + {nx._num(penalty)} = {nx._num(data + penalty)}" in reg_line
+    assert nx._num(data + penalty) != nx._num(data)
+
+
+@pytest.mark.parametrize("changes", [dict(bs=8, n=200, ds="xor_cloud"),
+                                     dict(drop=0.3, ds="xor_cloud")])
+def test_the_next_update_shown_is_the_one_the_next_step_makes(changes):
+    """With mini-batches of 8, or dropout 0.3, the update written out is the next Step's
+    first update: its gradient and its new weight, not the full-batch no-dropout ones."""
+    exp = nm.build(config(hl=1, w=4, opt="gd", hyper={"lr": 0.5}, **changes))
+    run = nm.new_run(exp, "k", 0)
+    nm.advance(exp, run, 3)
+    idx = exp.net.param_names().index("W2[0,0]")
+    text = " ".join(nx.update_latex(exp, run))
+    caption = nx.update_caption(exp, nm.next_update(exp, run))
+    _, full = exp.net.loss_and_grads(run.theta, exp.X_train, exp.Y_train)
+    recorded = []
+    real = exp.optimizer
+
+    class Recorder:
+        def init(self, params):
+            return real.init(params)
+
+        def step(self, params, grads, state, lr_scale=1.0):
+            new, new_state = real.step(params, grads, state, lr_scale=lr_scale)
+            recorded.append((grads[0, idx], new[0, idx]))
+            return new, new_state
+
+    exp.optimizer = Recorder()
+    nm.advance(exp, run, 1)
+    grad, new_w = recorded[0]
+    assert f"= {nx._num(grad)}" in text and f"\\to {nx._num(new_w)}" in text
+    assert nx._num(full[0, idx]) not in text  # the full-batch gradient is another number
+    if "bs" in changes:
+        assert "8" in caption and str(len(recorded)) in caption
+    else:
+        assert "0.3" in caption
+
+
+def test_output_loss_help_gives_each_pairs_gradient():
+    at = page()
+    help_text = at.sidebar.selectbox(key="pair").help
+    assert help_text == nm.pair_help()
+    for pair in mlp.SENSIBLE_PAIRS:
+        assert mlp.LOGIT_GRADIENTS[pair][0] in help_text  # MSE: 2(ŷ − y)/(nK), not ŷ − y
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_l1_is_lasso_l2_is_ridge_and_the_swap_in_the_notes_is_said(lang):
+    at = page() if lang == "en" else korean_network_page()
+    l1, l2 = at.sidebar.number_input(key="l1"), at.sidebar.number_input(key="l2")
+    assert "Lasso" in l1.label and "Ridge" in l2.label
+    assert "Ridge" in l1.help and "Lasso" in l2.help  # what the notes call them
+    options = at.sidebar.selectbox(key="init").options
+    assert len(options) == len(mlp.INIT_SCHEMES) and any("LeCun" in o for o in options)
+
+
+def korean_network_page() -> AppTest:
+    at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "ko"
+    at.run()
+    at.switch_page("app_pages/network.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_korean_formulas_have_no_english_captions():
+    import texts
+
+    exp = nm.build(config(pair="softmax_cce", l1=0.01))
+    run = nm.new_run(exp, "k", 0)
+    try:
+        texts.use("ko")
+        text = " ".join(nx.backprop_latex(exp, run.theta) + nx.update_latex(exp, run)
+                        + [nx.update_caption(exp, nm.next_update(exp, run))])
+        notes = live.rt.optimizer_notes_diff("adam")
+    finally:
+        texts.use("en")
+    assert "backprop in the engine" not in text and "엔진의 역전파" in text
+    assert "square_avg" not in text and "exp_avg" not in text
+    assert notes.startswith("학습 노트") and r"\epsilon" in notes and "{{" not in notes
+
+
+# --------------------------------------------------------------------------- the one-click
+# scenarios: what their text says is what the engine does (three weight seeds each)
+
+
+def preset_run(name: str, seed: int, epochs: int | None = None, **changes):
+    preset = {**nm.PRESETS[name], **changes}
+    exp = nm.build(config(**preset))
+    run = nm.new_run(exp, "k", seed)
+    nm.advance(exp, run, epochs or preset["ep"])
+    return exp, run
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_perceptron_preset_is_stuck_at_75_percent_or_below(seed):
+    _, run = preset_run("perceptron", seed)
+    assert max(run.history["train_acc"]) <= 0.75
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tanh241_preset_reaches_100_percent_within_about_a_hundred_epochs(seed):
+    _, run = preset_run("tanh241", seed, epochs=200)
+    assert 1.0 in run.history["train_acc"][:151]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_deep_sigmoid_preset_gradient_gap_then_collapse(seed):
+    """First epochs: layer 1's gradient > 1,000× smaller than the last layer's. After about
+    50 epochs all five layers sit below 1e-6 and the accuracy stays near 50 %. ReLU with He
+    keeps the layers within a factor of about 10."""
+    _, run = preset_run("deep_sigmoid", seed, epochs=600)
+    norms = np.asarray(run.grad_norms)
+    assert norms.shape[1] == 5
+    assert (norms[:5, 0] / norms[:5, -1] < 1e-3).all()
+    assert (norms[49:] < 1e-6).all()
+    assert max(run.history["train_acc"]) <= 0.55
+    _, relu = preset_run("deep_sigmoid", seed, epochs=300, act="relu", init="he")
+    relu_norms = np.asarray(relu.grad_norms)
+    assert (relu_norms[:5, 0] / relu_norms[:5, -1] > 0.05).all()
+    assert relu.history["train_acc"][-1] > 0.9
+
+
+def test_spiral_preset_three_layers_wind_round_one_layer_never_gets_every_point():
+    for seed in (0, 1):
+        _, run = preset_run("spiral", seed, epochs=400)
+        assert 1.0 in run.history["train_acc"]  # within a few hundred epochs
+        _, flat = preset_run("spiral", seed, epochs=2000, hl=1)
+        assert max(flat.history["train_acc"]) < 1.0
+
+
+def test_too_large_lr_preset_diverges_and_0_3_does_not():
+    for seed in (0, 1):
+        _, run = preset_run("too_large_lr", seed)
+        assert run.diverged and 0 < run.diverged_at < 100
+        _, calm = preset_run("too_large_lr", seed, hyper={"lr": 0.3})
+        assert not calm.diverged and calm.history["train_acc"][-1] == 1.0
+
+
+def test_layer_colours_are_told_apart():
+    """Five layers at the same height (deep sigmoid after 50 epochs) stay distinguishable:
+    no two colours closer than 70 in RGB (a blend of blues was ~60 apart)."""
+    from viz import network_curves
+
+    fig = network_curves.layer_grad_norm_figure(np.arange(1, 4), np.ones((3, 5)) * 1e-7,
+                                                [f"layer {i}" for i in range(5)])
+    colours = [tr.line.color for tr in fig.data]
+    rgb = [np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in colours]
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(rgb) for b in rgb[i + 1:]]
+    assert len(set(colours)) == 5 and min(gaps) > 70
 
 
 def test_reset_to_defaults_and_present_mode():

@@ -252,7 +252,9 @@ def test_hyper_values_are_clamped_and_reported():
     assert exp.hyper("adam")["lr"] == spec.hyper_spec("lr").slider_max
     assert exp.hyper("adam")["beta1"] == spec.hyper_spec("beta1").slider_max
     assert exp.hyper("adam")["eps"] == spec.defaults["eps"]
-    assert notes == ["adam.lr", "adam.beta1", "adam.eps"]
+    assert [(n.name, n.what) for n in notes] == [("adam.lr", "clamped"),
+                                                 ("adam.beta1", "clamped"),
+                                                 ("adam.eps", "reset")]
     optimizers.make("adam", **exp.hyper("adam"))  # valid
 
 
@@ -260,7 +262,7 @@ def test_steps_and_start_are_clamped():
     exp, notes = rs.from_query({"s": "sphere", "n": "100000", "x": "-99", "y": "0.5"})
     assert exp.steps == rs.MAX_STEPS
     assert exp.start == (SURFACES["sphere"].domain[0][0], 0.5)
-    assert set(notes) == {"n", "x"}
+    assert {(n.name, n.what) for n in notes} == {("n", "clamped"), ("x", "clamped")}
 
 
 def test_foreign_names_are_left_alone():
@@ -442,3 +444,254 @@ def test_reset_to_defaults():
     assert at.selectbox(key="surf").value == rs.DEFAULT_SURFACE
     assert at.multiselect(key="opts").value == list(rs.DEFAULT_OPTIMIZERS)
     assert at.query_params["s"] == rs.DEFAULT_SURFACE and "sc" not in at.query_params
+
+
+# ----------------------------------------------------------------------------- issue 8:
+# every message says exactly what happened
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"n": "-5"}, ("n", "clamped", "1")),
+    ({"n": "999999999"}, ("n", "clamped", "5000")),
+    ({"n": "many"}, ("n", "reset", "500")),  # Rosenbrock's default number of steps
+    ({"lr": "abc"}, ("lr", "ignored", "")),
+    ({"o": "adam,zzz"}, ("o", "partly", "adam")),
+    ({"s": "nowhere"}, ("s", "reset", rs.DEFAULT_SURFACE)),
+    ({"s": "custom", "f": "x" * 3000}, ("f", "reset", rs.DEFAULT_FORMULA)),
+])
+def test_url_notes_say_what_happened(query, expected):
+    exp, notes = rs.from_query(query)
+    assert [tuple(n[i] for i in (0, 1, 3)) for n in notes] == [expected]
+    from app_pages import url_values as uv
+
+    text = uv.message(notes[0])
+    words = {"clamped": "clamped", "reset": "reset to the default", "partly": "only",
+             "ignored": "not a setting"}
+    assert words[expected[1]] in text and expected[0] in text
+    assert "reset to defaults" not in text
+    assert len(text) < 400  # a pasted 3000-character value is quoted shortened
+    if expected[0] == "n":
+        assert exp.steps == int(expected[2])
+
+
+def test_clamped_url_value_says_clamped_on_the_page():
+    at = page(n="-5")
+    note = texts(at.warning)
+    assert "clamped to 1" in note and "reset" not in note
+    assert at.number_input(key="steps").value == 1
+
+
+def test_start_where_f_is_undefined_shows_one_error_and_no_learning_rate_advice():
+    """log(x) started at x < 0: the red error, and no "learning rate too large" notes."""
+    at = page(s="custom", f="log(x) + y^2", dom="-2,2,-2,2", x="-1", y="0.5",
+              o="gd,momentum,rmsprop,adam")
+    no_exception(at)
+    assert len(at.error) == 1
+    assert not [w for w in at.warning if "learning rate" in str(w.value)]
+
+
+def test_run_that_walks_into_an_undefined_region_is_not_blamed_on_the_learning_rate():
+    from app_pages import race_compute as rcomp
+    from engine import descent, expression
+
+    surface = expression.parse("log(x) + y^2", domain=((-2, 2), (-2, 2)))
+    runs = [descent.Run(optimizers.make("gd", lr=0.3), (0.2, 0.5)),      # jumps to x < 0
+            descent.Run(optimizers.make("gd", lr=0.01), (-1.0, 0.5))]    # starts there
+    result = descent.run(surface, runs, 50)
+    assert result.diverged.tolist() == [True, True]
+    assert rcomp.stop_reason(surface, result, 0) == "undefined"
+    assert rcomp.stop_reason(surface, result, 1) == "start"
+    # a learning rate too large on a surface defined everywhere: "diverged"
+    sphere = SURFACES["sphere"]
+    big = descent.run(sphere, [descent.Run(optimizers.make("gd", lr=1.5), (1.0, 1.0)),
+                               descent.Run(optimizers.make("adagrad", lr=0.1), (1.0, 1.0))],
+                      200)
+    assert big.diverged.tolist() == [True, False]
+    assert rcomp.stop_reason(sphere, big, 0) == "diverged"
+    assert rcomp.stop_reason(sphere, big, 1) is None
+
+
+def test_undefined_region_is_hatched_on_the_map():
+    from app_pages import race_compute as rcomp
+    from viz import race_map
+
+    exp = rs.Experiment(surface=rs.CUSTOM, formula="log(x) + y^2", domain=(-2, 2, -2, 2))
+    surface = rcomp.surface_of(exp)
+    xs, ys, Z = race_map.surface_grid(surface, 60)
+    mask = race_map.undefined_mask(surface, xs, ys)
+    np.testing.assert_array_equal(mask, np.broadcast_to(xs <= 0, mask.shape))
+    plain = race_map.map_image(Z, undefined=None)
+    hatched = race_map.map_image(Z, undefined=mask)
+    assert plain != hatched
+    pixels = decode_png(hatched)
+    left, right = pixels[:, : pixels.shape[1] // 3], pixels[:, 2 * pixels.shape[1] // 3:]
+    assert (np.abs(left - race_map.HATCH[0]).sum(axis=-1) == 0).mean() > 0.3  # stripes
+    assert (np.abs(right - race_map.HATCH[0]).sum(axis=-1) == 0).mean() == 0
+
+
+def decode_png(uri: str) -> np.ndarray:
+    import base64
+    import zlib
+
+    data = base64.b64decode(uri.split(",", 1)[1])
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    chunks, i = b"", 8
+    while i < len(data):
+        length = int.from_bytes(data[i:i + 4], "big")
+        if data[i + 4:i + 8] == b"IDAT":
+            chunks += data[i + 8:i + 8 + length]
+        i += 12 + length
+    raw = np.frombuffer(zlib.decompress(chunks), dtype=np.uint8).reshape(height, -1)
+    return raw[:, 1:].reshape(height, width, 3).astype(int)
+
+
+def test_pasted_long_formula_gets_a_message():
+    at = page(s="custom", f="x^2 + y^2", dom="-2,2,-2,2")
+    at.text_input(key="formula").set_value("x+" * 1500 + "y").run()
+    no_exception(at)
+    errors = texts(at.sidebar.error)
+    assert "3001" in errors and "200" in errors  # "too long (3001 characters; the limit …)"
+
+
+def test_bad_formula_in_a_fresh_session_says_which_surface_is_shown():
+    at = page(s="custom", f="x^2 + (", dom="-2,2,-2,2")
+    no_exception(at)
+    shown = texts(at.error)
+    assert "last surface that worked" not in shown
+    assert t("registry.surfaces.rosenbrock.title") in shown
+
+
+def test_typed_formula_error_is_in_korean_on_the_korean_page():
+    import texts as tx
+    from app_pages import registry_texts as rt
+    from engine import expression
+
+    try:
+        expression.parse("x^2 + (")
+    except expression.ExpressionError as exc:
+        error = exc
+    try:
+        tx.use("ko")
+        korean = rt.error_message(error)
+    finally:
+        tx.use("en")
+    assert korean != str(error) and "위치" in korean and str(error.params["pos"]) in korean
+
+
+def test_every_engine_message_has_its_english_copy_and_a_translation():
+    import texts as tx
+    from engine import datasets, expression
+
+    for section, messages in (("expression", expression.MESSAGES),
+                              ("dataset", datasets.MESSAGES)):
+        for code, english in messages.items():
+            key = f"teach.{section}.{code}"
+            assert tx.strings("en").get(key) == english, key
+            assert tx.strings("ko").get(key, english) != english, key
+
+
+# ----------------------------------------------------------------------------- the runs CSV
+
+
+def test_runs_csv_carries_the_settings_that_reproduce_it():
+    """The header's query, read back by from_query and raced again, gives the CSV's rows."""
+    import io
+    from urllib.parse import parse_qsl
+
+    import pandas as pd
+
+    from app_pages import race_compute as rcomp
+    from viz import race_export
+
+    exp, _ = rs.from_query({"s": "custom", "f": "x^2 + 3*y^2 + sin(3*x)", "dom": "-2,2,-2,2",
+                            "o": "momentum,adam", "momentum.momentum": "0.8",
+                            "adam.amsgrad": "1", "n": "40", "noise": "0.3", "seed": "5",
+                            "sch": "cosine", "sch.t_max": "30"}, rc_schedule_specs())
+    result = rcomp.run_race.__wrapped__(exp)
+    csv = race_export.runs_csv(result, ["Momentum", "Adam"],
+                               rs.settings_lines(exp, "http://localhost:8501/race"))
+    header = [line[2:] for line in csv.splitlines() if line.startswith("# ")]
+    query_line = next(line for line in header if line.startswith("query: "))
+    assert any(line.startswith("link: http://localhost:8501/race?") for line in header)
+    assert "formula: f(x, y) = x^2 + 3*y^2 + sin(3*x)" in header
+    assert any(line.startswith("optimizer adam: ") and "amsgrad=1" in line for line in header)
+    assert "schedule: cosine t_max=30, eta_min_ratio=0, warmup=0" in header
+    back, notes = rs.from_query(dict(parse_qsl(query_line[len("query: "):])),
+                                rc_schedule_specs())
+    assert notes == [] and back == exp
+    frame = pd.read_csv(io.StringIO(csv), comment="#")
+    again = rcomp.run_race.__wrapped__(back)
+    np.testing.assert_allclose(frame.x.to_numpy().reshape(-1, 2), again.path[..., 0],
+                               rtol=1e-9)
+
+
+def rc_schedule_specs():
+    from app_pages import race_controls
+
+    return race_controls.schedule_specs()
+
+
+def test_saddle_loss_axis_is_clipped_to_the_map_and_says_where_runs_went():
+    """Momentum falls to −5·10⁵ off the map: the linear axis keeps the map's range, so GD
+    (stuck near 0) and Adam are apart, and a note says how far momentum went."""
+    at = page(settings=False, sc="saddle")
+    spec = loss_spec(at)
+    low, high = spec["layout"]["yaxis"]["range"]
+    assert spec["layout"]["yaxis"]["type"] == "linear"
+    assert -4 < low < -2 and 2 < high < 4  # f = x² − y² on [−1.5, 1.5]²: [−2.25, 2.25]
+    notes = " ".join(a["text"] for a in spec["layout"].get("annotations", []))
+    assert "Momentum" in notes and "Adam" in notes and "GD" not in notes
+    assert "−4.85e+05" in notes.replace("-", "−") or "-4.85e+05" in notes
+
+
+def test_figure_words_are_arguments_not_looked_up(monkeypatch):
+    """With its words given, a figure never asks texts for a language: the page's cache is
+    keyed by the words (no language code through every cache key)."""
+    import texts as tx
+    from engine import descent
+    from viz import race_canvas, race_curves, race_map
+    from viz.style import OPTIMIZER_STYLES
+
+    words_c, words_s = race_curves.curve_words(), race_canvas.surface_words()
+    tx.use("ko")
+    ko_c = race_curves.curve_words()
+    tx.use("en")
+
+    def no_lookup(*_args, **_kwargs):
+        raise AssertionError("texts.t called")
+
+    monkeypatch.setattr(tx, "t", no_lookup)
+    monkeypatch.setattr(race_curves, "curve_words", no_lookup)
+    surface = SURFACES["saddle"]
+    result = descent.run(surface, [descent.Run(optimizers.make("gd", lr=0.1), (1.0, 0.1))], 5)
+    styles = [OPTIMIZER_STYLES["gd"]]
+    spec = race_curves.loss_figure_dict(result, ["GD"], styles, log_y=False, words=ko_c,
+                                        y_range=(-1, 1))
+    assert spec["layout"]["xaxis"]["title"]["text"] == dict(ko_c.pairs)["race_viz.step"] != \
+        dict(words_c.pairs)["race_viz.step"]
+    race_canvas.surface_data(surface, race_map.surface_grid(surface, 20), words=words_s)
+
+
+def test_korean_explain_panel_shows_symbols_and_korean_notes():
+    """No raw state names (square_avg, exp_avg) and the notes comparison in Korean."""
+    import texts as tx
+
+    at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "ko"
+    at.query_params["sc"] = "adagrad_fades"
+    try:  # AppTest formats the widgets' options in this thread: in the page's language
+        tx.use("ko")
+        at.run()
+        at.switch_page("app_pages/race.py").run()
+        at.session_state["ex_open"] = True
+        at.run()
+        at.selectbox(key="ex_opt").set_value(1).run()  # RMSProp
+    finally:
+        tx.use("en")
+    no_exception(at)
+    shown = texts(at.markdown) + texts(at.caption)
+    assert "square_avg" not in shown and "$v$" in shown
+    korean_notes = tx.strings("ko")["teach.notes_diff.rmsprop"].replace("{{", "{").replace(
+        "}}", "}")
+    assert korean_notes[:40] in shown
+    assert tx.strings("ko")["teach.symbols_note"][:20] in shown

@@ -184,7 +184,9 @@ def test_download_csv(page, app_url):
     open_race(page, app_url, "?sc=local_minimum")
     with page.expect_download(timeout=30_000) as info:
         page.locator(".st-key-dl_csv button").click()
-    lines = open(info.value.path(), encoding="utf-8").read().splitlines()
+    text = open(info.value.path(), encoding="utf-8").read()
+    assert text.startswith("# ") and "\n# query: " in text  # the settings come first
+    lines = [line for line in text.splitlines() if not line.startswith("# ")]
     assert lines[0] == "step,optimizer,x,y,loss,grad_norm,diverged"
     assert len(lines) == 1 + 2 * (300 + 1)  # two optimizers, every iterate
     assert lines[1].startswith("0,GD,1.6,1.4,")

@@ -426,7 +426,7 @@ def test_invalid_start_is_frozen_at_step_zero():
         result = descent.run(LogX(), runs, 10)
     assert result.diverged.tolist() == [True, False]
     assert result.diverged_at.tolist() == [0, -1]
-    assert result.n_valid.tolist() == [0, 11]
+    assert result.n_valid.tolist() == [1, 11]  # row 0, the (finite) start, is kept
     np.testing.assert_array_equal(result.path[:, 0], np.broadcast_to([-0.5, 0.0], (11, 2)))
     assert_all_finite(result)
 

@@ -295,13 +295,21 @@ def test_unpack_pack_round_trip_and_layout():
     assert net.weight_mask().sum() == 6 + 6 + 2
 
 
-@pytest.mark.parametrize("scheme,factor", [("xavier", 1.0), ("he", 2.0)])
-def test_init_std_follows_fan_in(scheme, factor):
+# the standard deviation of each scheme, written out (fan_in, fan_out of a layer)
+INIT_STD = {
+    "xavier": lambda fan_in, fan_out: np.sqrt(2.0 / (fan_in + fan_out)),  # Glorot: Keras, torch
+    "lecun": lambda fan_in, fan_out: np.sqrt(1.0 / fan_in),  # the notes' "Xavier"
+    "he": lambda fan_in, fan_out: np.sqrt(2.0 / fan_in),
+}
+
+
+@pytest.mark.parametrize("scheme", list(INIT_STD))
+def test_init_std_follows_the_definition(scheme):
     net = mlp.Network((8, 50, 1), batch_norm=True)
     theta = net.init(400, scheme=scheme, seed=3)
     (W1, b1), (W2, b2) = net.unpack(theta)
-    assert W1.std() == pytest.approx(np.sqrt(factor / 8), rel=0.02)
-    assert W2.std() == pytest.approx(np.sqrt(factor / 50), rel=0.02)
+    assert W1.std() == pytest.approx(INIT_STD[scheme](8, 50), rel=0.02)
+    assert W2.std() == pytest.approx(INIT_STD[scheme](50, 1), rel=0.02)
     assert abs(W1.mean()) < 0.01
     assert np.all(b1 == 0) and np.all(b2 == 0)
     (gamma, beta), = net.unpack_bn(theta)
@@ -565,3 +573,114 @@ def test_train_accepts_engine_schedules():
         manual = manual - 0.5 * 0.1 ** (epoch // 4) * net.loss_and_grads(manual, XOR_X,
                                                                         XOR_Y)[1]
     np.testing.assert_allclose(result.theta, manual, rtol=1e-12)
+
+
+# ----------------------------------------------------------------- one classification rule
+
+
+def test_one_output_is_class_1_from_one_half_for_sigmoid_and_linear_alike():
+    """A linear (MSE) output regressed onto 0/1 labels means class 1 from 0.5 (the midpoint
+    of the targets), as a sigmoid's probability does: 0.3 is class 0 for both."""
+    for output, loss in (("sigmoid", "bce"), ("linear", "mse")):
+        net = mlp.Network((1, 1), output=output, loss=loss)
+        assert list(mlp.predicted_labels(np.array([[[0.2], [0.5], [0.9], [-3.0]]]))[0]) == \
+            [0, 1, 1, 0]
+        # the weights that give the outputs: ŷ = w·x + b (before the output function)
+        logit = 0.3 if output == "linear" else np.log(0.3 / 0.7)
+        theta = np.array([[0.0, logit]])
+        assert mlp.accuracy(net, theta, np.array([[1.0]]), np.array([0]))[0] == 1.0
+        assert mlp.accuracy(net, theta, np.array([[1.0]]), np.array([1]))[0] == 0.0
+    assert list(mlp.predicted_labels(np.array([[0.1, 0.7, 0.2]]))) == [1]
+
+
+def test_accuracy_of_other_points_uses_the_reference_statistics():
+    net = mlp.Network((2, 4, 1), "relu", batch_norm=True)
+    theta = net.init(1, seed=2)
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    one = X[:1]  # alone, its own batch statistics would be 0 variance
+    with_ref = mlp.accuracy(net, theta, one, y[:1], reference=X)
+    full = net.predict(theta, X)[0, 0, 0] >= 0.5
+    assert with_ref[0] == float(full == y[0])
+
+
+# ----------------------------------------------------------------- the penalty term
+
+
+def test_penalty_is_the_regularisation_part_of_the_objective():
+    net = mlp.Network((2, 3, 1))
+    theta = net.init(2, seed=1)
+    W = theta[:, net.weight_mask()]
+    expected = 0.01 * np.abs(W).sum(axis=1) + 0.05 * (W * W).sum(axis=1)
+    np.testing.assert_allclose(net.penalty(theta, 0.01, 0.05), expected, rtol=1e-13)
+    np.testing.assert_allclose(net.objective(theta, XOR_X, XOR_Y, 0.01, 0.05),
+                               net.objective(theta, XOR_X, XOR_Y) + expected, rtol=1e-13)
+    np.testing.assert_array_equal(net.penalty(theta), [0.0, 0.0])
+
+
+# ----------------------------------------------------------------- the next update
+
+
+class RecordingOptimizer:
+    """Wraps an optimizer and remembers the gradients of every step it is asked to make."""
+
+    def __init__(self, inner):
+        self.inner, self.grads = inner, []
+
+    def init(self, params):
+        return self.inner.init(params)
+
+    def step(self, params, grads, state, lr_scale=1.0):
+        self.grads.append(np.array(grads))
+        return self.inner.step(params, grads, state, lr_scale=lr_scale)
+
+
+@pytest.mark.parametrize(("batch_size", "dropout"), [(None, 0.3), (8, 0.0), (8, 0.3), (1, 0.0)])
+def test_next_update_is_the_first_update_train_makes(batch_size, dropout):
+    """The same mini-batch, the same dropout masks, the same gradient and step as the first
+    update of train(...) with the same seed and start epoch (a continued run too)."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 2))
+    Y = (X[:, :1] * X[:, 1:] > 0).astype(float)
+    net = mlp.Network((2, 6, 1), "tanh")
+    theta = net.init(1, seed=3)
+    opt = optimizers.make("momentum", lr=0.1)
+    first = mlp.train(net, theta, X, Y, opt, 3, batch_size=batch_size, dropout=dropout, seed=9)
+    kw = dict(batch_size=batch_size, dropout=dropout, l2=0.01, seed=21, start_epoch=3)
+    nxt = mlp.next_update(net, first.theta, X, Y, opt, first.opt_state, **kw)
+    recorder = RecordingOptimizer(opt)
+    result = mlp.train(net, first.theta, X, Y, recorder, 1, opt_state=first.opt_state, **kw)
+    np.testing.assert_array_equal(nxt.grads, recorder.grads[0])
+    n = len(X)
+    assert nxt.updates_per_epoch == len(recorder.grads) == (1 if batch_size is None
+                                                            else -(-n // batch_size))
+    assert len(nxt.batch) == (n if batch_size is None else batch_size)
+    if nxt.updates_per_epoch == 1:
+        np.testing.assert_array_equal(nxt.theta, result.theta)
+    # the batch is what the gradient was taken on: without dropout, recompute it
+    if dropout == 0:
+        _, grads = net.loss_and_grads(first.theta, X[nxt.batch], Y[nxt.batch], l2=0.01)
+        np.testing.assert_allclose(nxt.grads, grads, rtol=1e-12, atol=1e-15)
+    # ... and it is not the full-batch, no-dropout gradient (what the page showed before)
+    if batch_size is not None or dropout:
+        _, full = net.loss_and_grads(first.theta, X, Y, l2=0.01)
+        assert not np.allclose(nxt.grads, full)
+
+
+@pytest.mark.parametrize("pair", mlp.SENSIBLE_PAIRS)
+def test_logit_gradient_texts_are_the_backpropagated_gradient(pair):
+    """The formula the page prints for dJ/dz (e.g. 2(ŷ − y)/(nK) for MSE, not ŷ − y) is the
+    gradient backprop computes: dJ/db of the output bias sums dJ/dz over the samples."""
+    output, loss = pair
+    K = 3 if loss == "cce" else 2
+    net = mlp.Network((2, K), output=output, loss=loss)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5, 2))
+    Y = np.eye(K)[rng.integers(0, K, 5)] if loss == "cce" else rng.random((5, K))
+    theta = net.init(1, seed=0)
+    _, grads = net.loss_and_grads(theta, X, Y)
+    yhat = net.predict(theta, X)[0]
+    text, rule = mlp.LOGIT_GRADIENTS[pair]
+    bias = slice(2 * K, 3 * K)
+    np.testing.assert_allclose(grads[0, bias], rule(yhat, Y, 5, K).sum(axis=0), rtol=1e-12)
+    assert text == {"bce": "(ŷ − y)/(nK)", "cce": "(ŷ − y)/n", "mse": "2(ŷ − y)/(nK)"}[loss]

@@ -677,5 +677,118 @@ def test_slider_ranges_give_finite_steps_and_leave_inputs_alone(key, data):
 
 
 def test_module_exports():
-    assert set(optimizers.__all__) == {"OPTIMIZERS", "HyperSpec", "Optimizer",
+    assert set(optimizers.__all__) == {"OPTIMIZERS", "ExplainLine", "HyperSpec", "Optimizer",
                                        "OptimizerSpec", "make"}
+
+
+# ---------------------------------------------------------------------------------------
+# explain: the numbers of one step, named (what "Explain this step" shows)
+
+EXPLAIN_SETTINGS = [
+    {}, {"weight_decay": 0.1}, {"lr": np.array([0.3, 0.03, 0.003])},
+]
+
+
+def explain_settings(key):
+    extra = []
+    if key == "adam":
+        extra = [{"amsgrad": True}, {"amsgrad": np.array([0.0, 1.0, 1.0])}]
+    return EXPLAIN_SETTINGS + extra
+
+
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("scale", [1.0, 0.4])
+def test_explain_reproduces_the_step(key, scale):
+    """explain's new point is step's (to rounding: the step folds constants), and its
+    state fields are the new state exactly, for every setting and over several steps."""
+    rng = np.random.default_rng(11)
+    for hp in explain_settings(key):
+        opt = make(key, **hp)
+        p = rng.normal(size=(3, 2))
+        state = opt.init(p)
+        for _ in range(6):
+            g = rng.normal(size=p.shape) * 3.0
+            q = opt.explain(p, g, state, lr_scale=scale)
+            new_p, new_state = opt.step(p, g, state, lr_scale=scale)
+            np.testing.assert_allclose(q["new"], new_p, rtol=1e-13, atol=1e-300)
+            np.testing.assert_allclose(q["step"], new_p - p, rtol=1e-9, atol=1e-15)
+            for name, value in zip(new_state._fields, new_state, strict=True):
+                np.testing.assert_array_equal(np.broadcast_to(q[name], value.shape), value,
+                                              err_msg=f"{key} {hp} {name}")
+                np.testing.assert_array_equal(q[f"{name}_prev"], getattr(state, name))
+            assert q["lr_t"] == pytest.approx(np.asarray(opt.hyper["lr"]) * scale)
+            assert float(q["scheduled"]) == (scale != 1.0)
+            p, state = new_p, new_state
+
+
+def test_explain_intermediate_quantities_follow_the_written_out_rules():
+    """The quantities the page prints, against the rules written out here (not the engine)."""
+    rng = np.random.default_rng(5)
+    p, g1, g2 = rng.normal(size=(3, 1, 2))
+    # Adam, step 2: m̂ = m/(1 − β1²), v̂ = v/(1 − β2²)
+    b1, b2, lr, eps = 0.8, 0.99, 0.05, 1e-8
+    opt = make("adam", lr=lr, beta1=b1, beta2=b2, eps=eps)
+    _, s1 = opt.step(p, g1, opt.init(p))
+    q = opt.explain(p, g2, s1)
+    m = (1 - b1) * (b1 * g1 + g2)
+    v = (1 - b2) * (b2 * g1**2 + g2**2)
+    np.testing.assert_allclose(q["m_hat"], m / (1 - b1**2), rtol=1e-12)
+    np.testing.assert_allclose(q["v_hat"], v / (1 - b2**2), rtol=1e-12)
+    np.testing.assert_allclose(q["new"], p - lr * q["m_hat"] / (np.sqrt(q["v_hat"]) + eps),
+                               rtol=1e-12)
+    # NAdam, step 1: μ_1 = β1(1 − ½·0.96^ψ), μ_2 = β1(1 − ½·0.96^{2ψ})
+    psi = 4e-3
+    q = make("nadam", beta1=0.9, momentum_decay=psi).explain(p, g1, make("nadam").init(p))
+    assert q["mu"].item() == pytest.approx(0.9 * (1 - 0.5 * 0.96**psi), rel=1e-14)
+    assert q["mu_next"].item() == pytest.approx(0.9 * (1 - 0.5 * 0.96 ** (2 * psi)), rel=1e-14)
+    # AdaDelta, step 1: Δx = √(0 + ε)/√((1 − ρ)g² + ε)·g
+    rho, eps = 0.9, 1e-6
+    q = make("adadelta", rho=rho, eps=eps).explain(p, g1, make("adadelta").init(p))
+    np.testing.assert_allclose(q["delta"], np.sqrt(eps) / np.sqrt((1 - rho) * g1**2 + eps) * g1,
+                               rtol=1e-12)
+    # coupled weight decay: g = ∇f + λθ
+    q = make("momentum", weight_decay=0.3).explain(p, g1, make("momentum").init(p))
+    np.testing.assert_allclose(q["g"], g1 + 0.3 * p, rtol=1e-15)
+    np.testing.assert_array_equal(q["grad"], g1)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_explain_lines_name_only_quantities_the_engine_reports(key):
+    """Every «name» of the registry's explain lines is a quantity or a hyper-parameter, with
+    and without weight decay and a schedule (amsgrad too for Adam)."""
+    import re
+
+    spec = OPTIMIZERS[key]
+    assert spec.explain, f"{key} has no explain lines"
+    for hp in explain_settings(key)[:2] + ([{"amsgrad": True}] if key == "adam" else []):
+        opt = make(key, **hp)
+        p = np.array([[0.5, -1.0]])
+        q = opt.explain(p, np.array([[1.0, 2.0]]), opt.init(p), lr_scale=0.5)
+        known = set(q) | {h.name for h in spec.hyper}
+        for line in spec.explain:
+            names = set(re.findall("«([A-Za-z_0-9]+)»", line.latex))
+            assert names <= known, (key, names - known)
+            assert line.when.lstrip("!") in known | {""}, (key, line.when)
+        for field in opt.State._fields:
+            assert spec.state_symbol(field) != rf"\texttt{{{field}}}", (key, field)
+
+
+def test_notes_comparison_of_adam_names_the_right_threshold():
+    """√(v̂+ε) and √v̂ + ε agree once v̂ ≫ ε and differ while v̂ ≲ ε, i.e. |g| ≲ √ε: the
+    text says so (not "as small as ε²", where they differ by a factor of ~10⁴)."""
+    eps = OPTIMIZERS["adam"].defaults["eps"]
+
+    def relative_gap(v_hat):
+        inside, outside = np.sqrt(v_hat + eps), np.sqrt(v_hat) + eps
+        return abs(inside - outside) / outside
+
+    assert relative_gap(100 * eps) < 0.01       # agree well above ε
+    assert relative_gap(eps) > 0.3              # differ at v̂ = ε ...
+    assert relative_gap(eps**2) > 1e3           # ... and hugely at ε², not "only" there
+    threshold = math.sqrt(eps)                  # |g| with g² = ε
+    assert threshold == pytest.approx(1e-4)
+    text = OPTIMIZERS["adam"].notes_diff
+    assert r"\hat v_t \lesssim \epsilon" in text and "10^{-4}" in text
+    assert r"\epsilon^2" not in text
+    for key in ("adagrad", "rmsprop"):
+        assert r"G_t \lesssim \epsilon" in OPTIMIZERS[key].notes_diff

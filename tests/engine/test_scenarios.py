@@ -106,6 +106,15 @@ def test_zigzag():
     assert path_length(gd) > 2 * path_length(adam)
     tol_steps = result.steps_to_tolerance(1e-3, 0.0)
     assert 0 < tol_steps[col["momentum"]] < tol_steps[col["gd"]]
+    # Adam "first steps as far in x as in y: a straight diagonal ... not aimed at the centre"
+    first = np.diff(adam[:7], axis=0)  # the first six steps
+    np.testing.assert_allclose(np.abs(first[:, 0]), np.abs(first[:, 1]), rtol=0.05)
+    start = np.asarray(SCENARIOS["zigzag"].start)
+    assert abs(abs(start[1] / start[0]) - 1) > 0.3  # the centre is not on that diagonal
+    # "It overshoots, circles in slowly and after 100 steps is the farthest from the bottom"
+    assert np.sign(adam[:, 0]).max() > 0 and np.sign(adam[:, 1]).min() < 0  # past both axes
+    final = result.loss[-1]
+    assert final[col["adam"]] > max(final[col["gd"]], final[col["momentum"]])
 
 
 def test_plateau():
@@ -196,6 +205,16 @@ def test_rastrigin():
                                atol=0.05)
     assert result.loss[-1, col["momentum"]] < result.loss[-1, col["gd"]] / 5
     assert result.loss[-1, col["momentum"]] > 0  # ... but not the global minimum
+    # "Gradient descent and Adam drop into the dimple nearest the start and stay"
+    np.testing.assert_allclose(result.path[-1, col["adam"]], np.round(scenario.start),
+                               atol=0.05)
+    # "Momentum hops over four ridges to (0, 1), next to the global minimum but not in it"
+    np.testing.assert_allclose(result.path[-1, col["momentum"]], (0.0, 1.0), atol=0.05)
+    hops = abs(round(result.path[-1, col["momentum"], 0]) - round(scenario.start[0]))
+    assert hops == 4
+    index, _ = nearest_minimum(surface, result.path[-1, col["momentum"]])
+    assert surface.minima[index].kind == "local"
+    assert [p.kind for p in surface.minima].count("global") == 1  # one gold star
 
 
 def test_adagrad_fades_below_rmsprop():
@@ -213,3 +232,43 @@ def test_adagrad_fades_below_rmsprop():
     assert (np.diff(ada[1:], axis=0) <= 0).all()
     assert (ada[-1] < rms[-1] / 10).all()
     assert result.loss[-1, col["rmsprop"]] < result.loss[-1, col["adagrad"]] / 10
+    # the words: AdaGrad "reaches the curved valley right beside its start and then hardly
+    # moves (about 0.2 in 1000 steps, the loss still about 4)"
+    path = result.path[:, col["adagrad"]]
+    floor_gap = np.abs(path[:, 1] - path[:, 0] ** 2)  # Rosenbrock's valley floor: y = x²
+    assert floor_gap[0] > 0.4 and floor_gap[-1] < 0.05 and floor_gap[200:].max() < 0.05
+    assert 0.1 < np.linalg.norm(path[-1] - path[0]) < 0.3
+    assert 3.5 < result.loss[-1, col["adagrad"]] < 4.5
+    assert np.linalg.norm(result.step[-100:, col["adagrad"]], axis=1).max() < 1e-3
+    # RMSProp "travels along the valley floor to within 0.4 of the minimum at (1, 1)"
+    rms_path = result.path[:, col["rmsprop"]]
+    assert np.linalg.norm(rms_path[-1] - (1.0, 1.0)) < 0.4
+    assert np.abs(rms_path[500:, 1] - rms_path[500:, 0] ** 2).max() < 0.1
+
+
+def test_the_words_quote_the_numbers_the_engine_gives():
+    """The numbers and claims written in the stories are the engine's (a story that says
+    Adam "heads almost straight for the centre" or that AdaGrad "slows down on the valley
+    floor" near the minimum would fail here)."""
+    ada = SCENARIOS["adagrad_fades"]
+    travel, steps, loss, within = (float(v) for v in re.search(
+        r"about ([\d.]+) in (\d+) steps, the loss still about ([\d.]+)\).*within ([\d.]+) of "
+        r"the minimum at \(1, 1\)", ada.what_to_watch, re.S).groups())
+    result, col = race(ada)
+    path = result.path[:, col["adagrad"]]
+    assert steps == ada.steps
+    assert abs(np.linalg.norm(path[-1] - path[0]) - travel) < 0.05
+    assert abs(result.loss[-1, col["adagrad"]] - loss) < 0.5
+    assert np.linalg.norm(result.path[-1, col["rmsprop"]] - (1.0, 1.0)) < within
+
+    zig = SCENARIOS["zigzag"].what_to_watch
+    assert "straight for the centre" not in zig
+    assert "farthest from the bottom of the three" in zig and "100 steps" in zig
+    result, col = race(SCENARIOS["zigzag"])
+    assert SCENARIOS["zigzag"].steps == 100
+    assert np.argmax(result.loss[-1]) == col["adam"]
+
+    ras = SCENARIOS["rastrigin"]
+    assert "Momentum hops over four ridges to (0, 1)" in ras.what_to_watch
+    result, col = race(ras)
+    np.testing.assert_allclose(result.path[-1, col["momentum"]], (0.0, 1.0), atol=0.05)

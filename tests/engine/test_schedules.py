@@ -102,7 +102,7 @@ def test_scalar_in_scalar_out_and_array_shape_kept():
     s = make("step", step_size=2, gamma=0.5)
     assert isinstance(s(3), float)
     assert s(np.arange(6).reshape(2, 3)).shape == (2, 3)
-    assert s.kind == "step" and s.params == {"step_size": 2, "gamma": 0.5, "warmup": 0}
+    assert s.kind == "step" and s.hyper == {"step_size": 2, "gamma": 0.5, "warmup": 0}
 
 
 def test_multiplier_drives_an_optimizer_sweep():
@@ -145,8 +145,8 @@ def test_invalid_step_index(t):
 def test_registry_metadata(kind):
     spec = SCHEDULES[kind]
     assert spec.key == kind and spec.title and spec.latex and spec.summary
-    assert spec.params[-1].name == "warmup"
-    for p in spec.params:
+    assert spec.hyper[-1].name == "warmup"
+    for p in spec.hyper:
         assert p.kind in ("int", "float") and p.symbol and p.help
         assert p.slider_min < p.slider_max
         make(kind, **{p.name: p.default})
@@ -159,7 +159,7 @@ def test_registry_metadata(kind):
 def schedule_setting(draw):
     kind = draw(st.sampled_from(list(SCHEDULES)))
     kw = {}
-    for p in SCHEDULES[kind].params:
+    for p in SCHEDULES[kind].hyper:
         if p.kind == "int":
             kw[p.name] = draw(st.integers(int(p.slider_min), int(p.slider_max)))
         elif p.log_scale:

@@ -505,12 +505,63 @@ def test_latex_adam_bias_correction_numbers():
     assert tex(m_hat[0]) in text and tex(m_hat[1]) in text
 
 
+def test_explained_numbers_are_the_engines(monkeypatch):
+    """The substituted rule prints what the engine's explain reports, nothing recomputed:
+    NAdam's μ_t and AdaDelta's Δx are replaced by sentinels and the sentinels appear."""
+    for key, name in (("nadam", "mu"), ("adadelta", "delta"), ("adam", "m_hat")):
+        opt = optimizers.make(key, **HYPER[key])
+        result = descent.run(ROSENBROCK, [descent.Run(opt, (-1.0, 1.5), key)], 4)
+        real = type(opt).explain
+
+        def fake(self, *args, _real=real, _name=name, **kwargs):
+            q = _real(self, *args, **kwargs)
+            q[_name] = np.full_like(q[_name], 123.456)
+            return q
+
+        monkeypatch.setattr(type(opt), "explain", fake)
+        nums = rexplain.step_numbers(result, 2, 0, 0, key, hyper=opt.hyper)
+        assert "123.5" in rexplain.latex_with_numbers(optimizers.OPTIMIZERS[key], nums), key
+        monkeypatch.undo()
+
+
+def test_an_eleventh_optimizer_needs_only_its_registry_entry(monkeypatch):
+    """A new rule (sign descent) with its registry entry is explained, tabulated and drawn
+    without any change to the explain code."""
+
+    class SignDescent(optimizers.GD):
+        key = "sign"
+
+        def _step(self, params, grads, state, lr):
+            return params - lr * np.sign(grads), state
+
+        def _explain(self, params, g, state, lr):
+            sign = np.sign(g)
+            return {"sign": sign, "new": params - lr * sign}
+
+    spec = optimizers.OptimizerSpec(
+        key="sign", title="Sign descent", hyper=(optimizers.OPTIMIZERS["gd"].hyper[0],),
+        latex=r"\theta_t = \theta_{t-1} - \gamma\,\mathrm{sign}(g_t)", notes_diff="",
+        summary="steps of a fixed size", explain=(
+            optimizers.ExplainLine(r"s_t &= \mathrm{sign}(g_t) = «sign»"),
+            optimizers.ExplainLine(r"\theta_t &= «theta» - «lr_t»\cdot «sign» = «new»")))
+    monkeypatch.setitem(optimizers.OPTIMIZERS, "sign", spec)
+    monkeypatch.setitem(optimizers._CLASSES, "sign", SignDescent)
+    opt = optimizers.make("sign", lr=0.1)
+    result = descent.run(SPHERE, [descent.Run(opt, (1.0, -0.5), "sign")], 3)
+    nums = rexplain.step_numbers(result, 1, 0, 0, "sign", hyper=opt.hyper)
+    text = rexplain.latex_with_numbers(spec, nums)
+    assert r"\left(1,\ -1\right)" in text and style.tex_num(result.path[2, 0, 0]) in text
+    assert "| x | y |" in rexplain.quantities_table(spec, nums)
+    rexplain.step_figure(SPHERE, result, 0, "sign", style.OPTIMIZER_STYLES["gd"], nums,
+                         (1.0, -0.5))
+
+
 def test_step_numbers_rejects_bad_indices():
     result = race_result(SPHERE, ("gd",), steps=5)
     with pytest.raises(ValueError):
-        rexplain.step_numbers(result, 5, 0, 0, "gd")
+        rexplain.step_numbers(result, 5, 0, 0, "gd", hyper={"lr": 0.1})
     with pytest.raises(ValueError):
-        rexplain.step_numbers(result, 0, 0, 1, "gd")
+        rexplain.step_numbers(result, 0, 0, 1, "gd", hyper={"lr": 0.1})
 
 
 def test_step_arrows_point_where_the_step_went(default_race):
