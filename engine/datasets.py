@@ -177,6 +177,31 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
     raises :class:`DatasetError` naming it and, where it has one, the line. Nothing in the
     file is evaluated: fields go through ``float()`` only.
     """
+    arr = read_numeric_csv(data, ("x1", "x2", "label"), max_rows, max_bytes)
+    X, labels = arr[:, :2], arr[:, 2]
+    distinct = np.unique(labels)
+    integer = np.all(labels == np.round(labels))
+    if integer and distinct.min() >= 0 and distinct.max() <= 9:
+        y = labels.astype(int)
+    elif len(distinct) == 2:
+        y = (labels == distinct[1]).astype(int)
+    else:
+        raise DatasetError("labels must be integers 0..9 or two distinct values; found "
+                           f"{len(distinct)} distinct values such as {distinct[0]:g}")
+    return X, y
+
+
+def read_numeric_csv(data, columns: tuple[str, ...], max_rows: int = 5000,
+                     max_bytes: int = 1_000_000) -> np.ndarray:
+    """The rows of an uploaded CSV with ``len(columns)`` numeric fields each, (n, k) float64.
+
+    A header line is optional (a first line with no number in it); the delimiter may be a
+    comma, a semicolon or a tab; blank lines are skipped. Every problem (not UTF-8 text,
+    binary data, too many bytes or rows, a wrong number of fields, a field that is not a
+    finite number, no rows) raises :class:`DatasetError` naming it and, where it has one,
+    the line. Nothing in the file is evaluated: fields go through ``float()`` only.
+    """
+    names = ", ".join(columns)
     if isinstance(data, (bytes, bytearray)):
         if len(data) > max_bytes:
             raise DatasetError(f"file too large: {len(data):,} bytes, {max_bytes:,} bytes max")
@@ -205,9 +230,9 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
             line = reader.line_num
             if not record or all(not field.strip() for field in record):
                 continue
-            if len(record) != 3:
-                raise DatasetError(f"expected 3 columns (x1, x2, label), line {line} has "
-                                   f"{len(record)}")
+            if len(record) != len(columns):
+                raise DatasetError(f"expected {len(columns)} columns ({names}), line {line} "
+                                   f"has {len(record)}")
             values = []
             for field in record:
                 field = field.strip()
@@ -229,19 +254,8 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
     except csv.Error as exc:
         raise DatasetError(f"line {reader.line_num}: not valid CSV ({exc})") from None
     if not rows:
-        raise DatasetError("empty file: no data rows (expected x1, x2, label)")
-    arr = np.array(rows, dtype=float)
-    X, labels = arr[:, :2], arr[:, 2]
-    distinct = np.unique(labels)
-    integer = np.all(labels == np.round(labels))
-    if integer and distinct.min() >= 0 and distinct.max() <= 9:
-        y = labels.astype(int)
-    elif len(distinct) == 2:
-        y = (labels == distinct[1]).astype(int)
-    else:
-        raise DatasetError("labels must be integers 0..9 or two distinct values; found "
-                           f"{len(distinct)} distinct values such as {distinct[0]:g}")
-    return X, y
+        raise DatasetError(f"empty file: no data rows (expected {names})")
+    return np.array(rows, dtype=float)
 
 
 def _numeric(field: str) -> bool:

@@ -60,18 +60,18 @@ class ModelSpec:
     key: str
     title: str
     loss_name: str
-    latex: str
+    latex: str  # two lines (model, loss) separated by \\
     story: str
 
 
 MODELS: dict[str, ModelSpec] = {
     "linear": ModelSpec(
         "linear", "Linear regression", "mse",
-        r"\hat y = w x + b,\quad L(w,b) = \frac1n \sum_i (w x_i + b - y_i)^2",
+        r"\hat y = w x + b \\ L(w,b) = \tfrac1n \textstyle\sum_i (w x_i + b - y_i)^2",
         "a straight line through noisy points: the loss is a bowl with one exact bottom"),
     "logistic": ModelSpec(
         "logistic", "Logistic regression", "bce",
-        r"p = \sigma(w x + b),\quad L(w,b) = -\frac1n \sum_i "
+        r"p = \sigma(w x + b) \\ L(w,b) = -\tfrac1n \textstyle\sum_i "
         r"\big[y_i \log p_i + (1 - y_i)\log(1 - p_i)\big]",
         "a probability of class 1 from one input: the loss is convex, its bottom has no "
         "formula"),
