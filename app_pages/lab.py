@@ -204,6 +204,12 @@ def phase_sidebar() -> tuple[lc.PhaseSetting | None, str | None]:
     symbol = axis_symbol(key, name)
     range_controls(sb, "v0", "v1", low, high, spec.log_scale, t("lab.axis_from", name=symbol),
                    t("lab.axis_to", name=symbol), name)
+    work = int(ss[K("nlr")]) * int(ss[K("nv")]) * int(ss[K("n")])
+    if work > lab.MAX_PHASE_WORK:  # before the widgets: their values may still change
+        steps = max(10, lab.MAX_PHASE_WORK // (int(ss[K("nlr")]) * int(ss[K("nv")])))
+        notice(t("lab.too_much_work", work=f"{work:,}", limit=f"{lab.MAX_PHASE_WORK:,}",
+                 steps=steps))
+        ss[K("n")] = int(steps)
     c1, c2 = sb.columns(2)
     c1.slider(t("lab.n_lr"), min_value=8, max_value=lab.MAX_AXIS, key=K("nlr"))
     c2.slider(t("lab.n_values"), min_value=2, max_value=60, key=K("nv"))
@@ -222,12 +228,6 @@ def phase_sidebar() -> tuple[lc.PhaseSetting | None, str | None]:
                     format="%.3f", step=0.1)
     c2.number_input(t("lab.start_y"), min_value=float(ymin), max_value=float(ymax), key=K("y"),
                     format="%.3f", step=0.1)
-    work = int(ss[K("nlr")]) * int(ss[K("nv")]) * int(ss[K("n")])
-    if work > lab.MAX_PHASE_WORK:
-        steps = max(10, lab.MAX_PHASE_WORK // (int(ss[K("nlr")]) * int(ss[K("nv")])))
-        notice(t("lab.too_much_work", work=f"{work:,}", limit=f"{lab.MAX_PHASE_WORK:,}",
-                 steps=steps))
-        ss[K("n")] = int(steps)
     lrs = lab.lr_values(ss[K("lr0")], ss[K("lr1")], int(ss[K("nlr")]))
     vlo, vhi = ss[K("v0")], ss[K("v1")]
     nv = int(ss[K("nv")]) if vhi > vlo else 1

@@ -66,6 +66,15 @@ def _decade_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
     return values, labels
 
 
+def _masked(values: np.ndarray, keep: np.ndarray) -> list:
+    """Rows of ``values`` as lists with None (a gap Plotly leaves blank) where ``keep`` is
+    False or the value is not finite: no NaN or inf is sent to a chart."""
+    values = np.asarray(values, dtype=float)
+    ok = np.asarray(keep, bool) & np.isfinite(values)
+    return [[float(v) if k else None for v, k in zip(row, oks, strict=True)]
+            for row, oks in zip(values, ok, strict=True)]
+
+
 def _legend_square(name: str, color: str) -> go.Scatter:
     """A legend entry for a colour used by a heat map (heat maps have none)."""
     return go.Scatter(x=[None], y=[None], mode="markers", name=name, showlegend=True,
@@ -106,32 +115,34 @@ def phase_figure(sweep, *, color_by: str, axis_label: str, limit=None, limit_lab
     fig = go.Figure()
     log_gap = bool(np.all(gap[~diverged] > -1e-9 * max(1.0, abs(sweep.target_f))))
     if color_by == "steps":
-        z = np.where(diverged | (steps < 0), np.nan, steps.astype(float))
+        shown, z = ~diverged & (steps >= 0), steps.astype(float)
         color_title = t("lab_viz.steps_to_tol", tol=num(sweep.tol))
         colorscale = "Viridis_r"
     elif log_gap:
-        z = np.where(diverged, np.nan, np.log10(np.maximum(gap, 1e-16)))
+        shown, z = ~diverged, np.log10(np.maximum(gap, 1e-16))
         color_title = t("lab_viz.log_gap")
         colorscale = LOSS_SCALE
     else:
-        z = np.where(diverged, np.nan, final)
+        shown, z = ~diverged, final
         color_title = t("lab_viz.final_loss")
         colorscale = LOSS_SCALE
     f = fonts(present)
-    if np.isfinite(z).any():
+    if (shown & np.isfinite(z)).any():
         fig.add_trace(go.Heatmap(
-            x=xs, y=ys, z=z, colorscale=colorscale, hoverinfo="skip", name=color_title,
+            x=xs, y=ys, z=_masked(z, shown), colorscale=colorscale, hoverinfo="skip",
+            name=color_title,
             colorbar=dict(title=dict(text=color_title, side="right", font=dict(size=f.label)),
                           tickfont=dict(size=f.tick), thickness=16)))
     if color_by == "steps":
-        unreached = np.where(~diverged & (steps < 0), 1.0, np.nan)
-        if np.isfinite(unreached).any():
-            fig.add_trace(go.Heatmap(x=xs, y=ys, z=unreached, showscale=False,
+        unreached = ~diverged & (steps < 0)
+        if unreached.any():
+            fig.add_trace(go.Heatmap(x=xs, y=ys, z=_masked(np.ones(steps.shape), unreached),
+                                     showscale=False,
                                      colorscale=[[0, UNREACHED_COLOR], [1, UNREACHED_COLOR]],
                                      hoverinfo="skip"))
             fig.add_trace(_legend_square(t("lab_viz.unreached"), UNREACHED_COLOR))
     if diverged.any():
-        fig.add_trace(go.Heatmap(x=xs, y=ys, z=np.where(diverged, 1.0, np.nan),
+        fig.add_trace(go.Heatmap(x=xs, y=ys, z=_masked(np.ones(diverged.shape), diverged),
                                  showscale=False, hoverinfo="skip",
                                  colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]]))
         fig.add_trace(_legend_square(t("lab_viz.diverged"), DIVERGED_COLOR))
@@ -139,7 +150,7 @@ def phase_figure(sweep, *, color_by: str, axis_label: str, limit=None, limit_lab
         lim = np.log10(np.clip(np.asarray(limit, float), 1e-300, 1e300))
         inside = (lim >= xs[0] - 0.5 * (xs[1] - xs[0])) & (lim <= xs[-1] + 0.5 * (xs[1] - xs[0]))
         fig.add_trace(go.Scatter(
-            x=np.where(inside, lim, np.nan), y=ys, mode="lines", name=limit_label,
+            x=_masked(lim[None, :], inside[None, :])[0], y=ys, mode="lines", name=limit_label,
             line=dict(color=THEORY_COLOR, width=4, dash="dash"), hoverinfo="skip",
             connectgaps=False))
     # the hover and click layer: an almost invisible marker at every cell centre

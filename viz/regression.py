@@ -61,10 +61,10 @@ def view_box(points: np.ndarray, margin: float = 0.15) -> tuple[tuple[float, flo
     """((wmin, wmax), (bmin, bmax)) holding ``points`` (k, 2) with a margin, at least 1 wide."""
     pts = np.asarray(points, float).reshape(-1, 2)
     low, high = pts.min(axis=0), pts.max(axis=0)
-    span = np.maximum(high - low, 1.0)
-    pad = margin * span
-    return (float(low[0] - pad[0]), float(high[0] + pad[0])), \
-        (float(low[1] - pad[1]), float(high[1] + pad[1]))
+    centre = 0.5 * (low + high)
+    half = 0.5 * np.maximum(high - low, 1.0) * (1.0 + 2.0 * margin)
+    return (float(centre[0] - half[0]), float(centre[0] + half[0])), \
+        (float(centre[1] - half[1]), float(centre[1] + half[1]))
 
 
 def contour_figure(ws: np.ndarray, bs: np.ndarray, loss_grid: np.ndarray,

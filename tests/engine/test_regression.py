@@ -216,3 +216,20 @@ def test_same_seed_same_training():
     np.testing.assert_array_equal(a.path, b.path)
     np.testing.assert_array_equal(rg.make_data("linear", 20, 1.0, 4)[1],
                                   rg.make_data("linear", 20, 1.0, 4)[1])
+
+
+def test_an_uploaded_two_column_csv_is_read_and_checked():
+    """The lab's upload: datasets.read_numeric_csv with columns (x, y), then check_data."""
+    from engine import datasets
+
+    table = datasets.read_numeric_csv(b"x,y\n0.5,1\n-2,0\n3,0\n", ("x", "y"))
+    x, y = rg.check_data("logistic", table[:, 0], table[:, 1])
+    np.testing.assert_array_equal(x, [0.5, -2.0, 3.0])
+    with pytest.raises(datasets.DatasetError, match=r"expected 2 columns \(x, y\), line 2"):
+        datasets.read_numeric_csv("x,y\n1,2,3\n", ("x", "y"))
+    with pytest.raises(datasets.DatasetError, match="line 3: 'abc' is not a number"):
+        datasets.read_numeric_csv("1,2\n3,4\nabc,5\n", ("x", "y"))
+    with pytest.raises(datasets.DatasetError, match="empty file"):
+        datasets.read_numeric_csv("x,y\n", ("x", "y"))
+    with pytest.raises(ValueError, match="labels 0 or 1"):
+        rg.check_data("logistic", *datasets.read_numeric_csv("1,2\n3,4\n", ("x", "y")).T)
