@@ -254,7 +254,7 @@ def basin_figure(surface, maps: Sequence, titles: Sequence[str], *,
             x=mx, y=my, mode="markers+text", text=[letter[m] for m in reached],
             textposition="top center", showlegend=False, cliponaxis=False,
             textfont=dict(size=fonts(present).label, color=INK),
-            marker=dict(symbol="star", size=18, color=palette or INK,
+            marker=dict(symbol="star", size=18, color="#FFFFFF",  # white: seen on its basin
                         line=dict(color=INK, width=1.5)),
             hovertemplate="%{text}: (%{x:.3g}, %{y:.3g})<extra></extra>"), row=1, col=col)
         if selected is not None:
