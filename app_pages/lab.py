@@ -456,10 +456,10 @@ def basins_view() -> None:
     st.markdown(t("lab.basins_intro"))
     keys = (ss[K("bo1")], ss[K("bo2")])
     lrs = (float(ss[K("blr1")]), float(ss[K("blr2")]))
-    maps = []
-    with st.spinner(t("lab.computing")):
-        for key, lr in zip(keys, lrs, strict=True):
-            maps.append(lc.basin(ss[K("bs")], key, lr, int(ss[K("bn")]), int(ss[K("bst")])))
+    grid_n, steps = int(ss[K("bn")]), int(ss[K("bst")])
+    maps = lc.with_progress([lambda k=k, lr=lr: lc.basin(ss[K("bs")], k, lr, grid_n, steps)
+                             for k, lr in zip(keys, lrs, strict=True)],
+                            2 * grid_n * grid_n * steps, t("lab.computing"))
     handle_basin_click(surface)
     (xmin, xmax), (ymin, ymax) = surface.domain
     chosen = None

@@ -25,6 +25,20 @@ PROGRESS_WORK = 1_500_000  # cells × steps above which a phase diagram shows pr
 BANDS = 6
 
 
+def with_progress(tasks, work: int, text: str) -> list:
+    """Run ``tasks`` (callables) in order; above PROGRESS_WORK show a progress bar that
+    advances after each (cached results come back at once and the bar flashes by)."""
+    if work <= PROGRESS_WORK or len(tasks) < 2:
+        return [task() for task in tasks]
+    bar = st.progress(0.0, text=text)
+    out = []
+    for k, task in enumerate(tasks):
+        out.append(task())
+        bar.progress((k + 1) / len(tasks), text=text)
+    bar.empty()
+    return out
+
+
 # ----------------------------------------------------------------------------- surfaces
 
 

@@ -126,8 +126,11 @@ def view() -> None:
     key, lr = ss[K("so")], float(ss[K("glr")])
     epochs, start = int(ss[K("ep")]), (float(ss[K("w0")]), float(ss[K("b0")]))
     sizes = {"full": n, "mini": int(min(ss[K("bsz")], n)), "sgd": 1}
-    runs = {name: lc.training(model, x, y, key, lr, size, epochs, start, int(ss[K("sh")]))
-            for name, size in sizes.items()}
+    # SGD's loop is the long one (n updates per epoch): a progress bar when it is long
+    tasks = [lambda size=size: lc.training(model, x, y, key, lr, size, epochs, start,
+                                           int(ss[K("sh")])) for size in sizes.values()]
+    runs = dict(zip(sizes, lc.with_progress(tasks, 100 * epochs * n, t("lab.computing")),
+                    strict=True))
     best = lc.minimum(model, x, y)
     names = {"full": t("sgd.name_full", n=n), "mini": t("sgd.name_mini", m=sizes["mini"]),
              "sgd": t("sgd.name_sgd")}
