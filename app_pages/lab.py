@@ -447,8 +447,8 @@ def basins_view() -> None:
         clamp_field(f"blr{slot}", spec.slider_min, spec.slider_max, f"blr{slot}")
         grid = rcomp.log_grid(float(spec.slider_min), float(spec.slider_max),
                               float(ss[K(f"blr{slot}")]))
-        sb.select_slider(t("lab.basin_lr", n=slot), options=grid, key=K(f"blr{slot}"),
-                         format_func=_fmt)
+        sb.select_slider(t("lab.basin_lr", name=rt.optimizer_title(ss[K(f"bo{slot}")])),
+                         options=grid, key=K(f"blr{slot}"), format_func=_fmt)
     sb.slider(t("lab.basin_grid"), min_value=10, max_value=80, key=K("bn"),
               help=t("lab.basin_grid_help"))
     sb.number_input(t("lab.steps"), min_value=10, max_value=MAX_PAGE_STEPS, step=50,
