@@ -99,12 +99,14 @@ def notice(message: str) -> None:
 
 
 def clamp_field(name: str, low: float, high: float, label: str | None = None) -> None:
-    """Keep a session value in [low, high]; say so when a link asked for something else."""
+    """Keep a session value in [low, high]; say so when the address asked for something
+    else (a default that does not fit this surface or optimizer is moved silently)."""
     value = ss[K(name)]
     clean = type(value)(min(max(value, low), high))
     if clean != value:
         ss[K(name)] = clean
-        notice(t("lab.clamped", name=label or name, raw=str(value), value=str(clean)))
+        if name in st.query_params:
+            notice(t("lab.clamped", name=label or name, raw=str(value), value=str(clean)))
 
 
 # ----------------------------------------------------------------------------- surfaces
@@ -605,8 +607,31 @@ def _reset() -> None:
         ss.pop(key, None)
 
 
+def complete_link(query: dict) -> None:
+    """A link that names a surface or optimizer but not what depends on it gets the values
+    the page would choose itself (the surface's start, its suggested learning rates, the
+    optimizer's own second axis and range) instead of the other surface's defaults."""
+    if "s" in query and not {"x", "y"} & set(query):
+        _on_surface()
+    if "o" in query and "ax" not in query:
+        ss[K("ax")] = lab.second_axes(ss[K("o")])[0]
+    if ("o" in query or "ax" in query) and not {"v0", "v1"} & set(query) \
+            and ss[K("ax")] in lab.second_axes(ss[K("o")]):
+        ss[K("v0")], ss[K("v1")] = axis_bounds(ss[K("o")], ss[K("ax")])
+    if "bs" in query:
+        surface = SURFACES[ss[K("bs")]]
+        for slot in ("1", "2"):
+            if f"blr{slot}" not in query:
+                ss[K(f"blr{slot}")] = rs.default_hypers(ss[K(f"bo{slot}")], surface)["lr"]
+        if "bst" not in query:
+            ss[K("bst")] = int(surface.default_steps)
+
+
 def main() -> None:
+    before = ss.get(f"{PREFIX}__written")
     notes = ls.sync(PREFIX, FIELDS)
+    if ss.get(f"{PREFIX}__written") is not before:  # a link was just loaded
+        complete_link(st.query_params.to_dict())
     st.html("<style>[data-testid='stMainBlockContainer']{padding:2rem 1.5rem 2rem 1.5rem}"
             "</style>")
     top_left, top_right = st.columns([4, 1], vertical_alignment="center")

@@ -222,3 +222,18 @@ def test_the_lab_in_korean():
     shown = " ".join(str(e.value) for e in at.markdown)
     assert texts.strings("ko")["lab.title"] in shown
     assert at.success
+
+
+def test_a_link_naming_only_the_surface_starts_at_its_start():
+    at = open_lab({"s": "easom"})
+    assert not at.warning  # nothing in the link was wrong
+    start = (at.sidebar.number_input(key="lab_x").value, at.sidebar.number_input(key="lab_y").value)
+    assert start == SURFACES["easom"].start
+
+
+def test_a_link_naming_only_the_axis_spans_its_whole_range():
+    at = open_lab({"o": "adam", "ax": "eps"})
+    assert not at.warning
+    spec = optimizers.OPTIMIZERS["adam"].hyper_spec("eps")
+    assert at.sidebar.select_slider(key="lab_v0").value == spec.slider_min
+    assert at.sidebar.select_slider(key="lab_v1").value == spec.slider_max
