@@ -553,9 +553,10 @@ def schedules_view() -> None:
                     st.slider(p.name, min_value=int(p.slider_min), max_value=int(p.slider_max),
                               key=wkey, help=rt.schedule_help(kind, p))
                 else:
+                    span = float(p.slider_max - p.slider_min)  # a round step: 0.001, 0.01…
                     st.slider(p.name, min_value=float(p.slider_min),
                               max_value=float(p.slider_max), key=wkey, format="%.4g",
-                              step=(p.slider_max - p.slider_min) / 100.0,
+                              step=10.0 ** np.floor(np.log10(span / 100.0)),
                               help=rt.schedule_help(kind, p))
                 params[p.name] = ss[wkey]
         params_of[kind] = params

@@ -99,3 +99,22 @@ def test_lab_in_korean_at_1920(browser, app_url):
     screenshot(page, "lab_phase_ko_1920")
     assert not errors
     context.close()
+
+
+def test_schedules_slider_redraws_and_links_carry_the_schedule(page, app_url):
+    open_lab(page, app_url, "?view=schedules", chart="lab_sched_chart")
+    no_exception_on_page(page)
+    # Streamlit turns the dots of a key into dashes in its CSS class
+    page.locator(".st-key-lab_sp-step-gamma input[type='range']").first.focus()
+    for _ in range(2):
+        page.keyboard.press("ArrowLeft")
+    wait_for_app(page, 60_000)
+    page.wait_for_function("() => location.search.includes('sp.step.gamma=')", timeout=30_000)
+    hrefs = [page.locator(f".st-key-lab_sched_race_{kind} a").first.get_attribute("href")
+             for kind in ("step", "cosine")]
+    gamma = dict(parse_qsl(urlparse(page.url).query))["sp.step.gamma"]
+    step = dict(parse_qsl(urlparse(hrefs[0]).query))
+    assert step["sch"] == "step" and float(step["sch.gamma"]) == float(gamma)
+    assert "sch=cosine" in hrefs[1]
+    screenshot(page, "lab_schedules")
+    assert not page.errors
