@@ -5,9 +5,7 @@ def test_home_page_loads_with_navigation(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
     no_exception_on_page(page)
-    # wait for it: the status widget can be idle before the first run has drawn anything
-    page.get_by_role("heading", name="Descent Lab").first.wait_for(state="visible",
-                                                                   timeout=30_000)
+    page.get_by_role("heading", name="Descent Lab").first.wait_for(timeout=30_000)
     links = page.locator('[data-testid="stSidebarNavLink"]')
     # the last line of each link is its label (the first is the icon's ligature name);
     # the legacy pages/ navigation would show file names ("home", "race", "network")
