@@ -7,13 +7,16 @@ Four views (the URL's ``view``):
   get their closed-form stability limit drawn over it, and the page checks they agree; a
   click on a cell opens that run in the race;
 * basins — which minimum each start reaches, two optimizers side by side
-  (engine.descent.basin_map); a click on a start opens it in the race;
-* schedules — lr(t) of every learning-rate schedule with its parameters;
+  (engine.descent.basin_map); a click on a start opens it in the race
+  (app_pages/lab_basins.py);
+* schedules — lr(t) of every learning-rate schedule with its parameters
+  (app_pages/lab_schedules.py);
 * sgd — batch, mini-batch and stochastic gradient descent on linear or logistic regression
   (app_pages/lab_sgd.py).
 
-Thin page: widgets (bound to the URL by app_pages/lesson_state.py) -> cached engine work
-(app_pages/lab_compute.py) -> viz.lab figures -> st.plotly_chart.
+Thin page: widgets (bound to the URL by app_pages/lesson_state.py; the phase view's here,
+the others' in their modules) -> cached engine work (app_pages/lab_compute.py) -> viz.lab
+and viz.regression figures -> st.plotly_chart. Shared widget helpers: lab_widgets.py.
 """
 
 from __future__ import annotations
@@ -21,27 +24,33 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
+from app_pages import lab_basins, lab_schedules, lab_sgd
 from app_pages import lab_compute as lc
-from app_pages import lab_sgd
 from app_pages import lesson_state as ls
 from app_pages import race_compute as rcomp
 from app_pages import race_state as rs
 from app_pages import registry_texts as rt
-from engine import expression, lab, optimizers, schedules
+from app_pages.lab_widgets import (
+    CHART_CONFIG,
+    PREFIX,
+    K,
+    clamp_field,
+    custom_domain,
+    fmt,
+    notice,
+    ss,
+)
+from engine import expression, lab, optimizers
 from engine.surfaces import SURFACES
 from texts import t
 from viz import lab as vl
-from viz.style import PLOTLY_CONFIG, num
+from viz.style import num
 
-PREFIX = "lab"
 VIEWS = ("phase", "basins", "schedules", "sgd")
-PHASE, BASINS, SCHED = ("phase",), ("basins",), ("schedules",)
+PHASE = ("phase",)
 PLACE_VIEWS = ("phase", "schedules")
-MULTI_MINIMA = tuple(k for k, s in SURFACES.items()
-                     if sum(p.kind in ("global", "local") for p in s.minima) >= 2)
 ALL_AXES = tuple(dict.fromkeys(n for k in optimizers.OPTIMIZERS for n in lab.second_axes(k)))
 MAX_PAGE_STEPS = lab.MAX_PHASE_STEPS
 F = ls.Field
@@ -66,47 +75,11 @@ FIELDS = [
     F("col", "loss", "choice", options=("loss", "steps"), views=PHASE),
     F("ci", -1, "int", low=-1, high=lab.MAX_AXIS, views=PHASE),
     F("cj", -1, "int", low=-1, high=lab.MAX_AXIS, views=PHASE),
-    F("bs", "two_wells", "choice", options=MULTI_MINIMA, views=BASINS),
-    F("bo1", "gd", "choice", options=tuple(optimizers.OPTIMIZERS), views=BASINS),
-    F("bo2", "momentum", "choice", options=tuple(optimizers.OPTIMIZERS), views=BASINS),
-    F("blr1", 0.01, low=1e-4, high=10.0, views=BASINS),
-    F("blr2", 0.01, low=1e-4, high=10.0, views=BASINS),
-    F("bn", 50, "int", low=10, high=80, views=BASINS),
-    F("bst", 300, "int", low=10, high=MAX_PAGE_STEPS, views=BASINS),
-    F("bx", 0.0, low=-rs.DOMAIN_LIMIT, high=rs.DOMAIN_LIMIT, views=BASINS),
-    F("by", 0.0, low=-rs.DOMAIN_LIMIT, high=rs.DOMAIN_LIMIT, views=BASINS),
-    F("bsel", 0, "int", low=0, high=1, views=BASINS),
-    F("st", 300, "int", low=10, high=rs.MAX_STEPS, views=SCHED),
-    F("slr", 0.1, low=1e-4, high=10.0, views=SCHED),
-    F("sy", "linear", "choice", options=("linear", "log"), views=SCHED),
-    *[F(f"sp.{kind}.{p.name}", p.default, "int" if p.kind == "int" else "float",
-        low=p.slider_min, high=p.slider_max, views=SCHED)
-      for kind, spec in schedules.SCHEDULES.items() for p in spec.params],
+    *lab_basins.FIELDS,
+    *lab_schedules.FIELDS,
     *lab_sgd.FIELDS,
 ]
-ss = st.session_state
-K = lambda name: ls.session_key(PREFIX, name)  # noqa: E731 - a short alias for widget keys
-CHART_CONFIG = {**PLOTLY_CONFIG, "displayModeBar": False}  # the lab's maps need no zoom tools
 TOLERANCES = (1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
-
-
-def notice(message: str) -> None:
-    st.warning(message, icon=":material/link_off:")
-
-
-def clamp_field(name: str, low: float, high: float, label: str | None = None) -> None:
-    """Keep a session value in [low, high]; say so when the address asked for something
-    else (a default that does not fit this surface or optimizer is moved silently)."""
-    value = ss[K(name)]
-    clean = type(value)(min(max(value, low), high))
-    if clean != value:
-        ss[K(name)] = clean
-        if name in st.query_params:
-            notice(t("lab.clamped", name=label or name, raw=str(value), value=str(clean)))
 
 
 # ----------------------------------------------------------------------------- surfaces
@@ -140,10 +113,6 @@ def place_controls(container) -> lc.Place | None:
         container.error(t("lab.formula_refused", message=str(exc)), icon=":material/error:")
         return None
     return place
-
-
-def custom_domain() -> tuple[float, float, float, float]:
-    return tuple(float(ss[K(f"d{i}")]) for i in range(4))
 
 
 def _on_surface() -> None:
@@ -263,9 +232,9 @@ def range_controls(container, lo_name: str, hi_name: str, low: float, high: floa
     else:
         options = sorted({float(round(v, 6)) for v in np.linspace(low, high, 100)} | set(extra))
     c1, c2 = container.columns(2)
-    c1.select_slider(lo_label, options=options[:-1], key=K(lo_name), format_func=_fmt,
+    c1.select_slider(lo_label, options=options[:-1], key=K(lo_name), format_func=fmt,
                      help=help_text)
-    c2.select_slider(hi_label, options=options[1:], key=K(hi_name), format_func=_fmt)
+    c2.select_slider(hi_label, options=options[1:], key=K(hi_name), format_func=fmt)
 
 
 def axis_symbol(key: str, name: str) -> str:
@@ -419,187 +388,10 @@ def selected_cell(setting: lc.PhaseSetting, sweep, i: int, j: int, label: str) -
         st.caption(t("lab.open_race_help"))
 
 
-# ----------------------------------------------------------------------------- basins
-
-
-def _on_basin_surface() -> None:
-    surface = SURFACES[ss[K("bs")]]
-    for slot in ("1", "2"):
-        ss[K(f"blr{slot}")] = rs.default_hypers(ss[K(f"bo{slot}")], surface)["lr"]
-    ss[K("bst")] = int(surface.default_steps)
-    ss[K("bsel")] = 0
-
-
-def _on_basin_optimizer(slot: str) -> None:
-    surface = SURFACES[ss[K("bs")]]
-    ss[K(f"blr{slot}")] = rs.default_hypers(ss[K(f"bo{slot}")], surface)["lr"]
-
-
-def basins_view() -> None:
-    sb = st.sidebar
-    sb.subheader(t("lab.setup"))
-    sb.selectbox(t("lab.surface"), options=MULTI_MINIMA, key=K("bs"), format_func=rt.surface_title,
-                 on_change=_on_basin_surface, help=t("lab.basin_surface_help"))
-    surface = SURFACES[ss[K("bs")]]
-    for slot in ("1", "2"):
-        sb.selectbox(t(f"lab.basin_optimizer{slot}"), options=list(optimizers.OPTIMIZERS),
-                     key=K(f"bo{slot}"), format_func=rt.optimizer_title,
-                     on_change=_on_basin_optimizer, args=(slot,))
-        spec = optimizers.OPTIMIZERS[ss[K(f"bo{slot}")]].hyper_spec("lr")
-        clamp_field(f"blr{slot}", spec.slider_min, spec.slider_max, f"blr{slot}")
-        grid = rcomp.log_grid(float(spec.slider_min), float(spec.slider_max),
-                              float(ss[K(f"blr{slot}")]))
-        sb.select_slider(t("lab.basin_lr", name=rt.optimizer_title(ss[K(f"bo{slot}")])),
-                         options=grid, key=K(f"blr{slot}"), format_func=_fmt)
-    sb.slider(t("lab.basin_grid"), min_value=10, max_value=80, key=K("bn"),
-              help=t("lab.basin_grid_help"))
-    sb.number_input(t("lab.steps"), min_value=10, max_value=MAX_PAGE_STEPS, step=50,
-                    key=K("bst"), help=t("lab.steps_help", max=MAX_PAGE_STEPS))
-    st.markdown(t("lab.basins_intro"))
-    keys = (ss[K("bo1")], ss[K("bo2")])
-    lrs = (float(ss[K("blr1")]), float(ss[K("blr2")]))
-    grid_n, steps = int(ss[K("bn")]), int(ss[K("bst")])
-    maps = lc.with_progress([lambda k=k, lr=lr: lc.basin(ss[K("bs")], k, lr, grid_n, steps)
-                             for k, lr in zip(keys, lrs, strict=True)],
-                            2 * grid_n * grid_n * steps, t("lab.computing"))
-    handle_basin_click(surface)
-    (xmin, xmax), (ymin, ymax) = surface.domain
-    chosen = None
-    if ss[K("bsel")]:
-        clamp_field("bx", xmin, xmax, "bx")
-        clamp_field("by", ymin, ymax, "by")
-        chosen = (float(ss[K("bx")]), float(ss[K("by")]))
-    titles = [f"{rt.optimizer_title(k)} (γ = {num(lr)})" for k, lr in zip(keys, lrs, strict=True)]
-    fig = vl.basin_figure(surface, maps, titles, selected=chosen, height=520)
-    st.plotly_chart(fig, key="lab_basin_chart", on_select="rerun", selection_mode="points",
-                    config=CHART_CONFIG)
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        st.dataframe(basin_table(surface, maps, keys), hide_index=True, width="stretch")
-        st.caption(t("lab.basin_caption", radius=num(maps[0].radius)))
-    with right:
-        if chosen is None:
-            st.info(t("lab.click_a_start"), icon=":material/ads_click:")
-        else:
-            with st.container(border=True, key="lab_start_box"):
-                st.markdown(t("lab.start_title", x=num(chosen[0]), y=num(chosen[1])))
-                url = lc.race_link(lc.Place(ss[K("bs")]),
-                                   [(k, {"lr": lr}) for k, lr in zip(keys, lrs, strict=True)],
-                                   chosen, int(ss[K("bst")]))
-                st.link_button(t("lab.open_race"), url, icon=":material/open_in_new:",
-                               key="lab_start_race", width="stretch")
-                st.caption(t("lab.open_race_help"))
-        st.markdown(t("lab.notes_global_claim"))
-
-
-def basin_table(surface, maps, keys) -> pd.DataFrame:
-    rows = []
-    kinds = {i: p for i, p in enumerate(surface.minima)}
-    for key, bm in zip(keys, maps, strict=True):
-        total = bm.index.size
-        glob = sum(int((bm.index == i).sum()) for i, p in kinds.items() if p.kind == "global")
-        local = sum(int((bm.index == i).sum()) for i, p in kinds.items() if p.kind == "local")
-        div = int(bm.diverged.sum())
-        elsewhere = total - glob - local - div
-        rows.append({t("lab.col_optimizer"): rt.optimizer_title(key),
-                     t("lab.col_global"): f"{100 * glob / total:.0f} %",
-                     t("lab.col_local"): f"{100 * local / total:.0f} %",
-                     t("lab.col_unconverged"): f"{100 * elsewhere / total:.0f} %",
-                     t("lab.col_diverged"): f"{100 * div / total:.0f} %"})
-    return pd.DataFrame(rows)
-
-
-def handle_basin_click(surface) -> None:
-    event = ss.get("lab_basin_chart")
-    try:
-        points = list(event["selection"]["points"]) if event else []
-    except (KeyError, TypeError):
-        points = []
-    if not points:
-        return
-    point = points[-1]
-    stamp = (point.get("x"), point.get("y"))
-    if stamp == ss.get("lab_last_start") or not all(isinstance(v, int | float) for v in stamp):
-        return
-    ss["lab_last_start"] = stamp
-    ss[K("bx")], ss[K("by")] = round(float(stamp[0]), 4), round(float(stamp[1]), 4)
-    ss[K("bsel")] = 1
-
-
-# ----------------------------------------------------------------------------- schedules
-
-
-SCHEDULE_COLORS = {"constant": "#222222", "step": "#D55E00", "exponential": "#0072B2",
-                   "inverse_time": "#009E73", "cosine": "#CC79A7"}
-
-
-def schedules_view() -> None:
-    sb = st.sidebar
-    sb.subheader(t("lab.setup"))
-    sb.number_input(t("lab.sched_steps"), min_value=10, max_value=rs.MAX_STEPS, step=50,
-                    key=K("st"), help=t("lab.sched_steps_help"))
-    clamp_field("slr", 1e-4, 10.0, "slr")
-    sb.select_slider(t("lab.sched_lr"), options=rcomp.log_grid(1e-4, 10.0, float(ss[K("slr")])),
-                     key=K("slr"), format_func=_fmt)
-    steps, base = int(ss[K("st")]), float(ss[K("slr")])
-    curves, params_of = {}, {}
-    for kind, spec in schedules.SCHEDULES.items():
-        params = {}
-        with sb.expander(rt.schedule_title(kind), expanded=kind == "step"):
-            for p in spec.params:
-                wkey = K(f"sp.{kind}.{p.name}")
-                if p.kind == "int":
-                    ss[wkey] = int(round(ss[wkey]))
-                    st.slider(p.name, min_value=int(p.slider_min), max_value=int(p.slider_max),
-                              key=wkey, help=rt.schedule_help(kind, p))
-                else:
-                    span = float(p.slider_max - p.slider_min)  # a round step: 0.001, 0.01…
-                    st.slider(p.name, min_value=float(p.slider_min),
-                              max_value=float(p.slider_max), key=wkey, format="%.4g",
-                              step=10.0 ** np.floor(np.log10(span / 100.0)),
-                              help=rt.schedule_help(kind, p))
-                params[p.name] = ss[wkey]
-        params_of[kind] = params
-        curves[rt.schedule_title(kind)] = base * schedules.make(kind, **params)(np.arange(steps))
-    st.markdown(t("lab.sched_intro"))
-    left, right = st.columns([5, 3], gap="medium")
-    with left:
-        st.segmented_control(t("lab.sched_axis"), options=("linear", "log"), key=K("sy"),
-                             required=True, format_func=lambda v: t(f"lab.sched_axis_{v}"))
-        colors = {rt.schedule_title(k): c for k, c in SCHEDULE_COLORS.items()}
-        st.plotly_chart(vl.schedule_figure(curves, colors, base_lr=base,
-                                           log_y=ss[K("sy")] == "log"),
-                        key="lab_sched_chart", config=CHART_CONFIG)
-    with right:
-        place = current_place_for_links()
-        key = ss[K("o")]
-        start = SURFACES[place.surface].start if place.surface in SURFACES else (0.0, 0.0)
-        for kind, spec in schedules.SCHEDULES.items():
-            with st.container(border=True, key=f"lab_sched_{kind}"):
-                st.markdown(f"**{rt.schedule_title(kind)}** — "
-                            + t("lab.sched_end", value=num(curves[rt.schedule_title(kind)][-1])))
-                st.latex(spec.latex)
-        st.markdown(t("lab.sched_race", optimizer=rt.optimizer_title(key),
-                      surface=rt.surface_title(place.surface) if place.surface in SURFACES
-                      else place.formula))
-        cols = st.columns(2)
-        for n, kind in enumerate(schedules.SCHEDULES):
-            url = lc.race_link(place, [(key, {"lr": base})], start, steps,
-                               schedule=lc.schedule_pairs(kind, params_of[kind]))
-            cols[n % 2].link_button(rt.schedule_title(kind), url, icon=":material/open_in_new:",
-                                    key=f"lab_sched_race_{kind}", width="stretch")
-
-
-def current_place_for_links() -> lc.Place:
-    if ss[K("s")] == rs.CUSTOM:
-        return lc.Place(rs.CUSTOM, str(ss[K("f")]).strip(), custom_domain())
-    return lc.Place(ss[K("s")])
-
-
 # ----------------------------------------------------------------------------- page
 
-VIEW_FUNCTIONS = {"phase": phase_view, "basins": basins_view, "schedules": schedules_view,
-                  "sgd": lab_sgd.view}
+VIEW_FUNCTIONS = {"phase": phase_view, "basins": lab_basins.view,
+                  "schedules": lab_schedules.view, "sgd": lab_sgd.view}
 
 
 def _reset() -> None:
@@ -619,13 +411,7 @@ def complete_link(query: dict) -> None:
     if ("o" in query or "ax" in query) and not {"v0", "v1"} & set(query) \
             and ss[K("ax")] in lab.second_axes(ss[K("o")]):
         ss[K("v0")], ss[K("v1")] = axis_bounds(ss[K("o")], ss[K("ax")])
-    if "bs" in query:
-        surface = SURFACES[ss[K("bs")]]
-        for slot in ("1", "2"):
-            if f"blr{slot}" not in query:
-                ss[K(f"blr{slot}")] = rs.default_hypers(ss[K(f"bo{slot}")], surface)["lr"]
-        if "bst" not in query:
-            ss[K("bst")] = int(surface.default_steps)
+    lab_basins.complete_link(query)
 
 
 def main() -> None:

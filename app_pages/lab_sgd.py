@@ -17,12 +17,12 @@ from app_pages import lab_compute as lc
 from app_pages import lesson_state as ls
 from app_pages import race_compute as rcomp
 from app_pages import registry_texts as rt
+from app_pages.lab_widgets import K, fmt, ss
 from engine import datasets, optimizers, regression
 from texts import t
 from viz import regression as vr
 from viz.style import PLOTLY_CONFIG, num
 
-PREFIX = "lab"
 SGD = ("sgd",)
 MAX_N = 500  # points of a dataset on this page (uploads too)
 MAX_EPOCHS = 200
@@ -44,13 +44,7 @@ FIELDS = [
     F("bv", "mini", "choice", options=("none", "mini", "sgd"), views=SGD),
     F("k", 0, "int", low=0, high=regression.MAX_UPDATES, views=SGD),
 ]
-ss = st.session_state
-K = lambda name: ls.session_key(PREFIX, name)  # noqa: E731
 COLORS = {"full": ("#0072B2", "solid"), "mini": ("#009E73", "dash"), "sgd": ("#D55E00", "dot")}
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
 
 
 def data_controls() -> tuple[np.ndarray, np.ndarray, str | None]:
@@ -88,12 +82,12 @@ def training_controls(n: int) -> None:
     spec = optimizers.OPTIMIZERS[ss[K("so")]].hyper_spec("lr")
     value = min(max(float(ss[K("glr")]), spec.slider_min), spec.slider_max)
     if value != ss[K("glr")]:
-        st.warning(t("lab.clamped", name="glr", raw=str(ss[K("glr")]), value=_fmt(value)),
+        st.warning(t("lab.clamped", name="glr", raw=str(ss[K("glr")]), value=fmt(value)),
                    icon=":material/link_off:")
         ss[K("glr")] = value
     sb.select_slider(t("sgd.lr"), options=rcomp.log_grid(float(spec.slider_min),
                                                          float(spec.slider_max), value),
-                     key=K("glr"), format_func=_fmt)
+                     key=K("glr"), format_func=fmt)
     if ss[K("bsz")] > n - 1:
         ss[K("bsz")] = max(2, n // 4)
     sb.slider(t("sgd.batch_size"), min_value=2, max_value=max(n - 1, 3), key=K("bsz"),
@@ -142,7 +136,7 @@ def view() -> None:
         contour_panel(model, x, y, runs, methods, best, start)
     with right:
         st.markdown(t("sgd.intro", model=t(f"sgd.model_{model}"), rule=rt.optimizer_title(key),
-                      lr=_fmt(lr), epochs=epochs, n=n))
+                      lr=fmt(lr), epochs=epochs, n=n))
         minimum_panel(model, best)
         claims_panel(runs, names, best, n, sizes["mini"], epochs)
     best_loss = best.loss if best.exists else None
