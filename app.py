@@ -47,6 +47,7 @@ PAGES = [
     ("network.py", "nav.network", ":material/hub:"),
     ("backprop.py", "backprop.nav", ":material/account_tree:"),
     ("functions.py", "functions.nav", ":material/function:"),
+    ("lab.py", "lab.nav", ":material/science:"),
 ]
 pages = [
     st.Page(f"app_pages/{file}", title=t(title), icon=icon, default=(file == "home.py"),

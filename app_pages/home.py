@@ -30,6 +30,11 @@ with functions, st.container(border=True):
     st.page_link("app_pages/functions.py", label=t("home.functions_link"),
                  icon=":material/function:")
 
+with st.container(border=True):
+    st.subheader(t("home.lab_title"))
+    st.markdown(t("home.lab_body"))
+    st.page_link("app_pages/lab.py", label=t("home.lab_link"), icon=":material/science:")
+
 st.subheader(t("home.concepts_title"))
 st.markdown(t("home.concepts_intro"))
 rows = "\n".join(f"| {concept} | {where} |" for concept, where in table("home.concepts").values())

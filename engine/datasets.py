@@ -29,12 +29,15 @@ MESSAGES = MappingProxyType({
     "more_bytes": "file too large: more than {limit:,} bytes",
     "not_utf8": "the file is not UTF-8 text (is it really a CSV?)",
     "binary": "the file contains binary data (is it really a CSV?)",
-    "columns": "expected 3 columns (x1, x2, label), line {line} has {count}",
+    "columns": "expected {expected} columns ({names}), line {line} has {count}",
     "not_a_number": "line {line}: {value!r} is not a number",
     "not_finite": "line {line}: values must be finite numbers (no nan or inf)",
     "too_many_rows": "file too large: {limit:,} rows max",
     "not_csv": "line {line}: not valid CSV ({problem})",
-    "empty": "empty file: no data rows (expected x1, x2, label)",
+    "empty": "empty file: no data rows (expected {names})",
+    "points": "need {low} to {high} points, got {n}",
+    "xy_finite": "x and y must be finite numbers",
+    "labels01": "logistic regression needs labels 0 or 1",
     "labels": "labels must be integers 0..9 or two distinct values; found {count} distinct "
               "values such as {example:g}",
 })
@@ -211,6 +214,30 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
     raises :class:`DatasetError` naming it and, where it has one, the line. Nothing in the
     file is evaluated: fields go through ``float()`` only.
     """
+    arr = read_numeric_csv(data, ("x1", "x2", "label"), max_rows, max_bytes)
+    X, labels = arr[:, :2], arr[:, 2]
+    distinct = np.unique(labels)
+    integer = np.all(labels == np.round(labels))
+    if integer and distinct.min() >= 0 and distinct.max() <= 9:
+        y = labels.astype(int)
+    elif len(distinct) == 2:
+        y = (labels == distinct[1]).astype(int)
+    else:
+        raise DatasetError("labels", count=len(distinct), example=float(distinct[0]))
+    return X, y
+
+
+def read_numeric_csv(data, columns: tuple[str, ...], max_rows: int = 5000,
+                     max_bytes: int = 1_000_000) -> np.ndarray:
+    """The rows of an uploaded CSV with ``len(columns)`` numeric fields each, (n, k) float64.
+
+    A header line is optional (a first line with no number in it); the delimiter may be a
+    comma, a semicolon or a tab; blank lines are skipped. Every problem (not UTF-8 text,
+    binary data, too many bytes or rows, a wrong number of fields, a field that is not a
+    finite number, no rows) raises :class:`DatasetError` naming it and, where it has one,
+    the line. Nothing in the file is evaluated: fields go through ``float()`` only.
+    """
+    names = ", ".join(columns)
     if isinstance(data, (bytes, bytearray)):
         if len(data) > max_bytes:
             raise DatasetError("too_many_bytes", size=len(data), limit=max_bytes)
@@ -239,8 +266,9 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
             line = reader.line_num
             if not record or all(not field.strip() for field in record):
                 continue
-            if len(record) != 3:
-                raise DatasetError("columns", line=line, count=len(record))
+            if len(record) != len(columns):
+                raise DatasetError("columns", expected=len(columns), names=names, line=line,
+                                   count=len(record))
             values = []
             for field in record:
                 field = field.strip()
@@ -261,18 +289,8 @@ def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
     except csv.Error as exc:
         raise DatasetError("not_csv", line=reader.line_num, problem=str(exc)) from None
     if not rows:
-        raise DatasetError("empty")
-    arr = np.array(rows, dtype=float)
-    X, labels = arr[:, :2], arr[:, 2]
-    distinct = np.unique(labels)
-    integer = np.all(labels == np.round(labels))
-    if integer and distinct.min() >= 0 and distinct.max() <= 9:
-        y = labels.astype(int)
-    elif len(distinct) == 2:
-        y = (labels == distinct[1]).astype(int)
-    else:
-        raise DatasetError("labels", count=len(distinct), example=float(distinct[0]))
-    return X, y
+        raise DatasetError("empty", names=names)
+    return np.array(rows, dtype=float)
 
 
 def _numeric(field: str) -> bool:

@@ -11,7 +11,7 @@ def test_home_page_loads_with_navigation(page, app_url):
     # the legacy pages/ navigation would show file names ("home", "race", "network")
     labels = [links.nth(i).inner_text().split("\n")[-1] for i in range(links.count())]
     assert labels == ["Home", "Optimizer race", "Neural network", "Backpropagation",
-                      "Activations & losses"]
+                      "Activations & losses", "Learning-rate lab"]
     page.get_by_role("link", name="Open the optimizer race").click()
     wait_for_app(page)
     assert page.url.endswith("/race")
