@@ -141,12 +141,12 @@ async def race_action(s: Session, rng: random.Random, out: Outcome) -> None:
     elif kind == "optimizers":
         options = list(s.widgets["opts"].options)
         picked = rng.sample(options, rng.randint(2, 4))
-        s.keep("opts", string_array_value=sorted(picked, key=options.index))
-        elapsed = await s.rerun(timeout=ANSWER_TIMEOUT)
+        elapsed = await s.rerun([s.widget("opts", string_array_value=sorted(
+            picked, key=options.index))], timeout=ANSWER_TIMEOUT)
     else:
         options = [o.content for o in s.widgets["sc"].options]
-        s.keep("sc", string_array_value=[rng.choice(options)])
-        elapsed = await s.rerun(timeout=ANSWER_TIMEOUT)
+        elapsed = await s.rerun([s.widget("sc", string_array_value=[rng.choice(options)])],
+                                timeout=ANSWER_TIMEOUT)
     out.changes.append((kind, elapsed))
 
 

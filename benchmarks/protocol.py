@@ -7,7 +7,10 @@ What a browser tab does, and so what :class:`Session` does:
   websocket, as in a browser), then the websocket ``/_stcore/stream`` with the
   ``streamlit`` subprotocol;
 * a ``BackMsg.rerun_script`` with the page, the query string, the widget states and the
-  hashes of the ForwardMsgs it has cached (``ClientState.cached_message_hashes``): the
+  hashes of the ForwardMsgs it has cached. The frontend repeats the value of every widget
+  in every request; this client sends only the values that change, since the server keeps
+  the others in the session (the answers are the same; it saves parsing a few dozen
+  states per request, a small share of a run) (``ClientState.cached_message_hashes``): the
   server then sends a cacheable element it has seen as a ``ref_hash`` reference, which
   this client resolves from its cache as the browser does (and ages out the same way:
   ``maxCachedMessageAge`` finished runs, counted per fragment for fragment runs);
@@ -41,9 +44,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ContextInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 from websockets.asyncio.client import connect
 
-EVENTS_PREFIX = "$$STREAMLIT_INTERNAL_KEY_"
 FINISHED = {  # ScriptFinishedStatus values that end the answer to a request
     ForwardMsg.FINISHED_SUCCESSFULLY,
     ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
@@ -94,7 +97,6 @@ class Session:
         self.page_hash = ""
         self.auto_reruns: dict[str, float] = {}   # fragment id -> interval (s)
         self._timers: dict[str, asyncio.Task] = {}
-        self._states: dict[str, WidgetState] = {}  # widget id -> state kept (as the frontend)
         self._cache: dict[str, _Cached] = {}
         self._run_count = 0
         self._max_age = 2
@@ -176,10 +178,11 @@ class Session:
         rerun.context_info.CopyFrom(self._context())
         await self._ws.send(msg.SerializeToString())
 
-    async def rerun(self, triggers: Iterable[WidgetState] = (), fragment_id: str = "",
+    async def rerun(self, widgets: Iterable[WidgetState] = (), fragment_id: str = "",
                     first: bool = False, full: bool = False, timeout: float = 120.0) -> float:
-        """Send the kept widget states plus ``triggers`` (one-shot values, not kept) and
-        wait for the answer's script_finished; returns the seconds it took.
+        """Send ``widgets`` (the values that changed: :meth:`widget`, :meth:`button`,
+        :meth:`event`) and wait for the answer's script_finished; returns the seconds it
+        took.
 
         ``full``: the answer is a full run (a widget whose callback reruns the page); the
         fragment runs that finish meanwhile (a live fragment's timer) are not it.
@@ -187,8 +190,7 @@ class Session:
         while not self._finished.empty():  # earlier answers (auto reruns) are not ours
             self._finished.get_nowait()
         t0 = time.perf_counter()
-        await self._send_rerun([*self._states.values(), *triggers], fragment_id=fragment_id,
-                               first=first)
+        await self._send_rerun(widgets, fragment_id=fragment_id, first=first)
         deadline = t0 + timeout
         while True:
             left = deadline - time.perf_counter()
@@ -204,9 +206,9 @@ class Session:
                 continue
             return finished_at - t0
 
-    def keep(self, key: str, **value: Any) -> WidgetState:
-        """Set widget ``key`` (by its user key) to a value that stays, e.g.
-        ``keep("opts", string_array_value=...)``; returns its state."""
+    def widget(self, key: str, **value: Any) -> WidgetState:
+        """A new value of widget ``key`` (its user key), e.g.
+        ``widget("opts", string_array_value=[...])``."""
         state = WidgetState(id=self.widget_ids[key])
         for name, v in value.items():
             target = getattr(state, name)
@@ -214,7 +216,6 @@ class Session:
                 target.data.extend(v)
             else:
                 setattr(state, name, v)
-        self._states[state.id] = state
         return state
 
     def button(self, key: str) -> WidgetState:
@@ -222,7 +223,7 @@ class Session:
 
     def event(self, component_key: str, name: str, value: Any) -> WidgetState:
         """A component event, as BidiComponent's setTriggerValue sends it."""
-        wid = f"{EVENTS_PREFIX}_{self.component_ids[component_key]}__events"
+        wid = f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{self.component_ids[component_key]}__events"
         return WidgetState(id=wid, json_trigger_value=json.dumps([{"event": name,
                                                                    "value": value}]))
 
@@ -260,8 +261,7 @@ class Session:
             self._auto_sent.append(time.perf_counter())
             self.auto_reruns_sent += 1
             try:
-                await self._send_rerun(list(self._states.values()), fragment_id=fragment_id,
-                                       auto=True)
+                await self._send_rerun((), fragment_id=fragment_id, auto=True)
             except Exception as exc:  # the connection went away: the reader reports it
                 self.stats.exceptions.append(f"auto rerun not sent: {exc!r}")
                 return
