@@ -36,9 +36,12 @@ tab finds it: the run uses 10 s instead of the default 120 s to see the end of i
 Bounded: at most ``--max-students`` students, every wait has a timeout, the run stops by
 itself (about ramp + race + live + 30 s per N).
 
+With ``--processes P`` (P > 1) the app runs as P processes behind nginx on loopback, as
+README "Serving a class" says (deploy/classroom.py), and the students go through it.
+
     python -m benchmarks.load                       # N = 1, 10, 30, 60
     python -m benchmarks.load --students 30 --no-browser
-    python -m benchmarks.load --students 30,60 --url http://127.0.0.1:8080 --pids 11,12
+    python -m benchmarks.load --students 30,60 --processes 2 --idle 0
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import statistics
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -56,6 +61,7 @@ from pathlib import Path
 
 from benchmarks.protocol import Session
 from benchmarks.serve import free_port, start_streamlit, stop
+from deploy.classroom import start_apps, start_nginx, stop_all
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCH = re.compile(r"^Epoch \*\*(\d+)\*\*")
@@ -65,6 +71,28 @@ IDLE_TTL = 10             # server.disconnectedSessionTTL for the idle-memory me
 
 
 # ----------------------------------------------------------------------------- /proc
+
+
+def busy_processes(seconds: float = 2.0, threshold: float = 5.0) -> list[str]:
+    """Other processes using more than ``threshold`` % of a core (what else is running)."""
+    def snapshot() -> dict[int, tuple[float, str]]:
+        out = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) != os.getpid():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                        cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")[:70]
+                    out[int(entry)] = (cpu_seconds(int(entry)), cmd)
+                except (OSError, ValueError, IndexError):
+                    pass
+        return out
+    before = snapshot()
+    time.sleep(seconds)
+    after = snapshot()
+    busy = [(100 * (after[p][0] - before[p][0]) / seconds, after[p][1])
+            for p in after if p in before]
+    return [f"{share:3.0f} % {cmd.strip()}" for share, cmd in sorted(busy, reverse=True)
+            if share > threshold]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -111,8 +139,9 @@ class Outcome:
     changes: list[tuple[str, float]] = field(default_factory=list)  # (kind, seconds)
     opens: list[float] = field(default_factory=list)
     epochs: list[tuple[float, int]] = field(default_factory=list)   # (time, epoch)
-    ticks_sent: int = 0
-    ticks_answered: int = 0
+    tick_times: list[float] = field(default_factory=list)   # auto rerun request -> answer
+    updates: list[float] = field(default_factory=list)      # when a live update finished
+    live: tuple[float, float] | None = None                  # Play answered .. Pause sent
     errors: list[str] = field(default_factory=list)
 
 
@@ -153,38 +182,40 @@ async def race_action(s: Session, rng: random.Random, out: Outcome) -> None:
 async def student(index: int, url: str, start: float, join: float, race_s: float,
                   live_s: float, out: Outcome) -> None:
     rng = random.Random(index)
-    await asyncio.sleep(max(0.0, start + join - time.monotonic()))
+    await asyncio.sleep(max(0.0, start + join - time.perf_counter()))
     s = Session(url, "race")
     try:
         out.opens.append(await s.open(timeout=ANSWER_TIMEOUT))
-        race_end = time.monotonic() + race_s
+        race_end = time.perf_counter() + race_s
         while True:
             think = rng.uniform(2.0, 5.0)
-            if time.monotonic() + think > race_end:
+            if time.perf_counter() + think > race_end:
                 break
             await asyncio.sleep(think)
             await race_action(s, rng, out)
-        await asyncio.sleep(max(0.0, race_end - time.monotonic()))
+        await asyncio.sleep(max(0.0, race_end - time.perf_counter()))
 
         out.opens.append(await s.goto("network", "ep=20000", timeout=ANSWER_TIMEOUT))
         await asyncio.sleep(rng.uniform(1.0, 2.0))
         out.changes.append(("play", await s.rerun([s.button("nn_play")],
                                                   fragment_id=s.fragment_of["nn_play"],
                                                   full=True, timeout=ANSWER_TIMEOUT)))
-        live_end = time.monotonic() + live_s
-        while time.monotonic() < live_end:
+        live_start = time.perf_counter()
+        live_end = live_start + live_s
+        while time.perf_counter() < live_end:
             await asyncio.sleep(0.5)
             epoch = latest_epoch(s)
             if epoch is not None:
-                out.epochs.append((time.monotonic(), epoch))
+                out.epochs.append((time.perf_counter(), epoch))
+        out.live = (live_start, time.perf_counter())
         out.changes.append(("pause", await s.rerun([s.button("nn_pause")],
                                                    fragment_id=s.fragment_of["nn_pause"],
                                                    full=True, timeout=ANSWER_TIMEOUT)))
     except Exception as exc:  # noqa: BLE001 - every failure is a figure of the report
         out.errors.append(f"student {index}: {exc!r}")
     finally:
-        out.ticks_sent = s.auto_reruns_sent
-        out.ticks_answered = len(s.auto_rerun_times)
+        out.tick_times = list(s.auto_rerun_times)
+        out.updates = list(s.auto_runs)
         out.errors.extend(f"student {index}: {e}" for e in s.stats.exceptions)
         await s.close()
 
@@ -201,21 +232,55 @@ def rate_in(epochs: list[tuple[float, int]], t0: float, t1: float) -> float | No
 # ----------------------------------------------------------------------------- Chromium
 
 
+# Resolves with [ms to the server's answer (the address bar shows the new learning rate),
+# ms to the last DOM change after it once the page has been still for 600 ms], or -1s.
+ANSWER_WATCH = """
+([t0, before]) => { window.__answer = new Promise((resolve) => {
+  let last = performance.now(), answered = null;
+  const observer = new MutationObserver(() => { last = performance.now(); });
+  observer.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                   characterData: true});
+  const check = () => {
+    const now = performance.now();
+    if (answered === null && location.search !== before) answered = now;
+    if (answered !== null && now - Math.max(last, answered) >= 600) {
+      observer.disconnect(); resolve([answered - t0, Math.max(last, answered) - t0]);
+    } else if (now - t0 > 60000) { observer.disconnect(); resolve([-1, -1]); }
+    else setTimeout(check, 20);
+  };
+  setTimeout(check, 20);
+}); }
+"""
+
+
 class Browser(threading.Thread):
-    """One real Chromium on the race page: key press → page still, again and again."""
+    """One real Chromium on the race page: a key press on GD's learning-rate slider, then
+    the time until the server's answer reaches the page (the address bar shows the new
+    rate) and until the page is still after it; again and again."""
 
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
         self.url = url
         self.ready = threading.Event()
         self.stop_now = threading.Event()
+        self.answer_ms: list[float] = []
         self.still_ms: list[float] = []
         self.error: str | None = None
+
+    def press(self, page, i: int) -> tuple[float, float]:
+        from benchmarks.latency import RACE_SLIDER
+        slider = page.locator(RACE_SLIDER).first
+        slider.focus()
+        before = page.evaluate("location.search")
+        t0 = page.evaluate("performance.now()")
+        page.evaluate(ANSWER_WATCH, [t0, before])  # armed, not awaited
+        slider.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        return tuple(page.evaluate("window.__answer"))
 
     def run(self) -> None:
         from playwright.sync_api import sync_playwright
 
-        from benchmarks.latency import CHROMIUM_ARGS, RACE_SLIDER, press, wait_idle
+        from benchmarks.latency import CHROMIUM_ARGS, wait_idle
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
@@ -224,13 +289,14 @@ class Browser(threading.Thread):
                 page.goto(f"{self.url}/race")
                 wait_idle(page, ".dl-race-map .main-svg")
                 for i in range(2):  # warm the caches this browser's changes hit
-                    press(page, RACE_SLIDER, i)
+                    self.press(page, i)
                 self.ready.set()
                 i = 0
                 while not self.stop_now.is_set():
-                    ms, _ = press(page, RACE_SLIDER, i)
-                    if ms >= 0:
-                        self.still_ms.append(ms)
+                    answer, still = self.press(page, i)
+                    if answer >= 0:
+                        self.answer_ms.append(answer)
+                        self.still_ms.append(still)
                     i += 1
                     self.stop_now.wait(1.0)
                 browser.close()
@@ -259,27 +325,32 @@ class Figures:
     slowest_rate: float | None
     median_rate: float | None
     rates_counted: int
-    ticks: tuple[int, int]
+    tick_times: list[float]
+    updates_per_s: float | None
     cpu_percent: float
     load_cpu_percent: float
     rss_before: float
     rss_peak: float
     errors: list[str]
     browser_ms: list[float]
+    browser_still_ms: list[float]
     browser_error: str | None
     seconds: float
 
 
 async def crowd(url: str, n: int, ramp: float, race_s: float, live_s: float
                 ) -> tuple[list[Outcome], tuple[float, float]]:
-    start = time.monotonic() + 0.5
+    start = time.perf_counter() + 0.5
     outcomes = [Outcome() for _ in range(n)]
     joins = [ramp * i / max(n - 1, 1) for i in range(n)]
     await asyncio.gather(*(student(i, url, start, joins[i], race_s, live_s, outcomes[i])
                            for i in range(n)))
-    # every student trains between the last one's Play and the first one's Pause
-    all_live = (start + joins[-1] + race_s + 4.0, start + joins[0] + race_s + live_s)
-    return outcomes, all_live
+    # every student trains between the last one's Play (and 2 s to settle) and the first
+    # one's Pause
+    spans = [o.live for o in outcomes if o.live is not None]
+    if not spans:
+        return outcomes, (0.0, 0.0)
+    return outcomes, (max(a for a, _ in spans) + 2.0, min(b for _, b in spans))
 
 
 def measure(url: str, pids: list[int], n: int, ramp: float, race_s: float, live_s: float,
@@ -294,18 +365,21 @@ def measure(url: str, pids: list[int], n: int, ramp: float, race_s: float, live_
     rss_before = sum(rss_mb(p) for p in pids)
     cpu0 = sum(cpu_seconds(p) for p in pids)
     me0 = cpu_seconds(os.getpid())
-    t0 = time.monotonic()
+    t0 = time.perf_counter()
     outcomes, (live0, live1) = asyncio.run(crowd(url, n, ramp, race_s, live_s))
-    seconds = time.monotonic() - t0
+    seconds = time.perf_counter() - t0
     cpu = sum(cpu_seconds(p) for p in pids) - cpu0
     me = cpu_seconds(os.getpid()) - me0
     peak = sampler.finish()
-    browser_ms, browser_error = [], None
+    browser_ms, browser_still, browser_error = [], [], None
     if chromium is not None:
         chromium.stop_now.set()
-        chromium.join(60)
-        browser_ms, browser_error = chromium.still_ms, chromium.error
+        chromium.join(90)
+        browser_ms, browser_still = chromium.answer_ms, chromium.still_ms
+        browser_error = chromium.error
     rates = [r for o in outcomes if (r := rate_in(o.epochs, live0, live1)) is not None]
+    updates = [sum(live0 <= t <= live1 for t in o.updates) / (live1 - live0)
+               for o in outcomes] if live1 - live0 >= 5 else []
     if live1 - live0 < 5:  # no common window (a short run): each student's whole training
         rates = [r for o in outcomes if o.epochs and
                  (r := rate_in(o.epochs, o.epochs[0][0], o.epochs[-1][0])) is not None]
@@ -316,11 +390,47 @@ def measure(url: str, pids: list[int], n: int, ramp: float, race_s: float, live_
         opens=[s for o in outcomes for s in o.opens],
         slowest_rate=min(rates) if rates else None,
         median_rate=statistics.median(rates) if rates else None, rates_counted=len(rates),
-        ticks=(sum(o.ticks_answered for o in outcomes), sum(o.ticks_sent for o in outcomes)),
+        tick_times=[t for o in outcomes for t in o.tick_times],
+        updates_per_s=statistics.median(updates) if updates else None,
         cpu_percent=100 * cpu / seconds, load_cpu_percent=100 * me / seconds,
         rss_before=rss_before, rss_peak=peak,
         errors=[e for o in outcomes for e in o.errors],
-        browser_ms=browser_ms, browser_error=browser_error, seconds=seconds)
+        browser_ms=browser_ms, browser_still_ms=browser_still, browser_error=browser_error,
+        seconds=seconds)
+
+
+@dataclass
+class Served:
+    url: str                 # where the students go
+    app_urls: list[str]      # each app process directly (to warm it up)
+    apps: list               # the app processes
+    nginx: object | None = None
+    prefix: Path | None = None
+
+    def stop(self) -> None:
+        stop_all([*([self.nginx] if self.nginx else []), *self.apps])
+        if self.prefix is not None:
+            shutil.rmtree(self.prefix, ignore_errors=True)
+
+
+def serve(processes: int) -> Served:
+    """A fresh app: one ``streamlit run``, or several behind nginx (deploy/classroom.py)."""
+    if processes == 1:
+        port = free_port()
+        app = start_streamlit(ROOT / "app.py", port, cwd=ROOT)
+        return Served(f"http://127.0.0.1:{port}", [f"http://127.0.0.1:{port}"], [app])
+    ports = [free_port() for _ in range(processes)]
+    apps = start_apps(ports)
+    prefix = Path(tempfile.mkdtemp(prefix="descent-lab-load-"))
+    listen = free_port()
+    try:
+        nginx = start_nginx([f"127.0.0.1:{p}" for p in ports], str(listen), prefix)
+    except Exception:
+        stop_all(apps)
+        shutil.rmtree(prefix, ignore_errors=True)
+        raise
+    return Served(f"http://127.0.0.1:{listen}", [f"http://127.0.0.1:{p}" for p in ports],
+                  apps, nginx, prefix)
 
 
 def warm_up(url: str) -> None:
@@ -338,42 +448,49 @@ def warm_up(url: str) -> None:
 
 
 def idle_memory(n: int) -> dict[str, float]:
-    """RSS per idle session, and after the sessions are closed and expired."""
+    """Resident memory: before, with ``n`` idle tabs (race, then the network page), after
+    they closed and expired, and with ``n`` new idle tabs (whether the first ones' memory
+    was given back to the process: Python keeps freed memory for reuse rather than
+    returning it to the system, so "released" shows as no growth the second time)."""
     port = free_port()
     app = start_streamlit(ROOT / "app.py", port, cwd=ROOT,
                           options=("--server.disconnectedSessionTTL", str(IDLE_TTL)))
     url = f"http://127.0.0.1:{port}"
+
+    async def open_idle() -> list[Session]:
+        sessions = []
+        for _ in range(n):
+            s = Session(url, "race")
+            await s.open(timeout=120)
+            await s.goto("network", timeout=120)
+            sessions.append(s)
+        await asyncio.sleep(3)
+        return sessions
+
+    async def close_all(sessions: list[Session]) -> None:
+        for s in sessions:
+            await s.close()
+        await asyncio.sleep(IDLE_TTL + 3)
+        await _touch(url)  # a new tab: Streamlit drops the expired sessions
+        await asyncio.sleep(2)
+
+    async def run() -> dict[str, float]:
+        await close_all([])  # the warm-up's session expires
+        m = {"n": n, "before": rss_mb(app.pid)}
+        first = await open_idle()
+        m["opened"] = rss_mb(app.pid)
+        await close_all(first)
+        m["closed"] = rss_mb(app.pid)
+        second = await open_idle()
+        m["again"] = rss_mb(app.pid)
+        await close_all(second)
+        return m
+
     try:
         warm_up(url)
-        time.sleep(IDLE_TTL + 2)
-        asyncio.run(_touch(url))  # expires the warm-up session
-        time.sleep(1)
-        before = rss_mb(app.pid)
-
-        async def open_idle() -> list[Session]:
-            sessions = []
-            for _ in range(n):
-                s = Session(url, "race")
-                await s.open(timeout=120)
-                await s.goto("network", timeout=120)
-                sessions.append(s)
-            return sessions
-
-        async def run() -> tuple[float, float]:
-            sessions = await open_idle()
-            await asyncio.sleep(3)
-            opened = rss_mb(app.pid)
-            for s in sessions:
-                await s.close()
-            await asyncio.sleep(IDLE_TTL + 3)
-            await _touch(url)  # a new tab: Streamlit drops the expired sessions
-            await asyncio.sleep(2)
-            return opened, rss_mb(app.pid)
-
-        opened, closed = asyncio.run(run())
+        return asyncio.run(run())
     finally:
         stop(app)
-    return {"before": before, "opened": opened, "closed": closed, "n": n}
 
 
 async def _touch(url: str) -> None:
@@ -385,33 +502,36 @@ async def _touch(url: str) -> None:
 # ----------------------------------------------------------------------------- report
 
 
+def _pair(xs: list[float], scale: float = 1.0, digits: int = 2) -> str:
+    if not xs:
+        return "—"
+    return f"{scale * quantile(xs, .5):.{digits}f} / {scale * quantile(xs, .95):.{digits}f}"
+
+
 def print_table(rows: list[Figures], where: str) -> None:
     print(f"\n{where}")
-    head = (f"{'N':>3} {'changes':>7} {'p50 s':>6} {'p95 s':>6} {'max s':>6} {'open p95':>8} "
-            f"{'epochs/s slowest·median':>23} {'ticks answered':>15} {'server CPU':>10} "
-            f"{'load gen CPU':>12} {'RSS before→peak MB':>19} {'errors':>6} "
-            f"{'Chromium p50·p95 ms':>20}")
-    print(head)
+    print(f"{'N':>3} {'changes':>7} {'change p50/p95 s':>17} {'open p95 s':>10} "
+          f"{'epochs/s min·median':>20} {'updates/s':>9} {'update p50/p95 s':>17} "
+          f"{'server CPU':>10} {'load gen':>8} {'RSS before→peak MB':>18} {'errors':>6} "
+          f"{'Chromium answer p50/p95 ms':>26} {'still p50/p95 ms':>17}")
     for f in rows:
         rate = ("—" if f.slowest_rate is None
-                else f"{f.slowest_rate:5.1f} · {f.median_rate:5.1f} ({f.rates_counted})")
-        chromium = ("—" if not f.browser_ms else
-                    f"{quantile(f.browser_ms, .5):.0f} · {quantile(f.browser_ms, .95):.0f} "
-                    f"({len(f.browser_ms)})")
-        print(f"{f.n:>3} {len(f.changes):>7} {quantile(f.changes, .5):>6.2f} "
-              f"{quantile(f.changes, .95):>6.2f} {max(f.changes, default=float('nan')):>6.2f} "
-              f"{quantile(f.opens, .95):>8.2f} {rate:>23} "
-              f"{f.ticks[0]:>7}/{f.ticks[1]:<7} {f.cpu_percent:>9.0f}% "
-              f"{f.load_cpu_percent:>11.0f}% {f.rss_before:>8.0f} → {f.rss_peak:<7.0f} "
-              f"{len(f.errors):>6} {chromium:>20}")
+                else f"{f.slowest_rate:.1f} · {f.median_rate:.1f} ({f.rates_counted})")
+        updates = "—" if f.updates_per_s is None else f"{f.updates_per_s:.1f}"
+        print(f"{f.n:>3} {len(f.changes):>7} {_pair(f.changes):>17} "
+              f"{quantile(f.opens, .95):>10.2f} {rate:>20} {updates:>9} "
+              f"{_pair(f.tick_times):>17} {f.cpu_percent:>9.0f}% {f.load_cpu_percent:>7.0f}% "
+              f"{f.rss_before:>8.0f} → {f.rss_peak:<7.0f} {len(f.errors):>6} "
+              f"{_pair(f.browser_ms, digits=0):>26} {_pair(f.browser_still_ms, digits=0):>17}")
     print("per kind of change, p50 / p95 s (count):")
     for f in rows:
         print(f"  N={f.n:<3} " + "  ".join(
-            f"{k} {quantile(v, .5):.2f}/{quantile(v, .95):.2f} ({len(v)})"
-            for k, v in f.by_kind.items() if v))
+            f"{k} {_pair(v)} ({len(v)})" for k, v in f.by_kind.items() if v))
     for f in rows:
         for e in f.errors[:5]:
             print(f"  N={f.n} error: {e}")
+        if len(f.errors) > 5:
+            print(f"  N={f.n}: {len(f.errors) - 5} more errors")
         if f.browser_error:
             print(f"  N={f.n} Chromium: {f.browser_error}")
 
@@ -426,42 +546,37 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true", help="no real Chromium")
     parser.add_argument("--idle", type=int, default=30,
                         help="idle tabs for the memory measure (0: skip it)")
-    parser.add_argument("--url", help="an app already running (e.g. behind a proxy); "
-                                      "then --pids names its server processes")
-    parser.add_argument("--pids", default="", help="comma-separated server process ids")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="app processes; more than 1: behind nginx (deploy/classroom.py)")
     args = parser.parse_args()
     sizes = [min(int(n), MAX_STUDENTS) for n in args.students.split(",") if n.strip()]
 
     print(f"{os.cpu_count()} cores; load average before: "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; other busy processes:")
+    for line in busy_processes() or ["  (none above 5 % of a core)"]:
+        print(f"  {line}")
     rows = []
     for n in sizes:
-        if args.url:
-            pids = [int(p) for p in args.pids.split(",") if p.strip()]
-            warm_up(args.url)
-            rows.append(measure(args.url, pids, n, args.ramp, args.race, args.live,
-                                not args.no_browser))
-            continue
-        port = free_port()
-        app = start_streamlit(ROOT / "app.py", port, cwd=ROOT)
+        served = serve(args.processes)
         try:
-            url = f"http://127.0.0.1:{port}"
-            warm_up(url)
-            rows.append(measure(url, [app.pid], n, args.ramp, args.race, args.live,
-                                not args.no_browser))
+            for app_url in served.app_urls:
+                warm_up(app_url)
+            rows.append(measure(served.url, [p.pid for p in served.apps], n, args.ramp,
+                                args.race, args.live, not args.no_browser))
         finally:
-            stop(app)
+            served.stop()
         print(f"  N={n} done in {rows[-1].seconds:.0f} s")
-    print_table(rows, f"one app at {args.url}" if args.url else "one server process")
+    print_table(rows, "one server process" if args.processes == 1 else
+                f"{args.processes} server processes behind nginx (CPU and RSS: their sum)")
 
-    if args.idle and not args.url:
+    if args.idle and args.processes == 1:
         m = idle_memory(min(args.idle, MAX_STUDENTS))
-        per = (m["opened"] - m["before"]) / m["n"]
-        back = (m["opened"] - m["closed"]) / max(m["opened"] - m["before"], 1e-9)
-        print(f"\nidle tabs (race, then the network page): {m['n']} of them "
-              f"{m['before']:.0f} → {m['opened']:.0f} MB RSS = {per:.1f} MB per session; "
-              f"{IDLE_TTL + 5} s after the tabs closed: {m['closed']:.0f} MB "
-              f"({100 * back:.0f} % of their memory returned)")
+        print(f"\nidle tabs (race, then the network page), {m['n']} of them: RSS "
+              f"{m['before']:.0f} → {m['opened']:.0f} MB = "
+              f"{(m['opened'] - m['before']) / m['n']:.1f} MB per session; closed and expired "
+              f"({IDLE_TTL} s TTL): {m['closed']:.0f} MB; {m['n']} new idle tabs: "
+              f"{m['again']:.0f} MB ({m['again'] - m['closed']:+.0f} MB: the first tabs' "
+              "memory was reused)")
     print(f"(measured {time.strftime('%Y-%m-%d %H:%M')}; load average after: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())})")
 

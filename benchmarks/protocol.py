@@ -103,8 +103,12 @@ class Session:
         self._ws = None
         self._reader: asyncio.Task | None = None
         self._finished: asyncio.Queue[tuple[float, int]] = asyncio.Queue()
-        self._auto_sent: list[float] = []         # send times of unanswered auto reruns
-        self.auto_rerun_times: list[float] = []   # send -> finished of auto reruns (s)
+        # Auto reruns: the server merges the requests that arrive while a run is going on
+        # into its next run, so a run answers every request sent before it started.
+        self._auto_sent: list[float] = []     # send times of requests no run has taken yet
+        self._auto_serving: list[float] = []  # ... of those the run going on answers
+        self.auto_rerun_times: list[float] = []   # oldest request answered -> finished (s)
+        self.auto_runs: list[float] = []          # when each auto rerun finished
         self.auto_reruns_sent = 0
         self.closed = False
 
@@ -321,6 +325,9 @@ class Session:
                 # run sends AutoRerun again for the fragments that still have one
                 self._stop_timers()
                 self._auto_sent.clear()
+                self._auto_serving.clear()
+            elif set(msg.metadata.run.fragment_ids) & set(self._timers):
+                self._auto_serving, self._auto_sent = self._auto_sent, []
         elif kind == "navigation":
             for page in msg.navigation.app_pages:
                 self.pages[page.url_pathname] = page.page_script_hash
@@ -341,9 +348,12 @@ class Session:
                 self._age_cache(fragment_ids)
             if status in FINISHED:
                 now = time.perf_counter()
-                if status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY and self._auto_sent \
+                if status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY \
                         and set(fragment_ids) & set(self._timers):
-                    self.auto_rerun_times.append(now - self._auto_sent.pop(0))
+                    self.auto_runs.append(now)
+                    if self._auto_serving:
+                        self.auto_rerun_times.append(now - self._auto_serving[0])
+                        self._auto_serving = []
                 self._finished.put_nowait((now, status))
 
     def _delta(self, msg: ForwardMsg) -> None:
