@@ -24,37 +24,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import plotly
 import streamlit as st
 
+from app_pages.vendor import vendor_plotly
 from viz.encode import typed
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "static"  # served at <base>/app/static/ (server.enableStaticServing)
 SCRIPTS = STATIC / "canvas"
-VENDOR = STATIC / "vendor"
 _SENT = "canvas_sent"  # session key: canvas key -> asset ids this session has sent
-
-
-def vendor_plotly() -> str:
-    """Copy the installed plotly package's plotly.js into ``static/vendor`` (once) and
-    return its file name, which carries the version so a browser never mixes versions."""
-    name = f"plotly-{plotly.__version__}.min.js"
-    source = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-    target = VENDOR / name
-    if not target.is_file() or target.stat().st_size != source.stat().st_size:
-        VENDOR.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{hashlib.sha1(str(id(target)).encode()).hexdigest()}")
-        shutil.copyfile(source, partial)
-        partial.replace(target)  # atomic: two sessions starting at once never see half
-    return name
 
 
 def scripts_version() -> str:

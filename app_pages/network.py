@@ -16,7 +16,7 @@ import streamlit as st
 
 from app_pages import network_live as live
 from app_pages import network_model as nm
-from app_pages import present
+from app_pages import present, share
 from app_pages import registry_texts as rt
 from app_pages import url_values as uv
 from app_pages.network_explain import (
@@ -426,9 +426,11 @@ def main() -> None:
     # a projector shows 1280x720: less empty space above the title
     st.html("<style>[data-testid='stMainBlockContainer']{padding-top:1.5rem}</style>")
     present.style(st.session_state)
-    title, toggle = st.columns([4, 1], vertical_alignment="center")
+    title, toggle = st.columns([3.5, 1.5], vertical_alignment="center")
     title.title(t("network.title"))
-    present.toggle(toggle)
+    with toggle.container(horizontal=True, vertical_alignment="center"):
+        present.toggle()
+        share.button()
     st.sidebar.button(t("common.reset_defaults"), key="nn_reset_defaults",
                       on_click=_reset_defaults, icon=":material/restart_alt:", width="stretch",
                       help=t("network.reset_defaults_help"))

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import canvas, present
+from app_pages import canvas, present, share
 from app_pages import race_compute as rcomp
 from app_pages import race_controls as rc
 from app_pages import race_state as rs
@@ -172,13 +172,15 @@ def page_style() -> None:
 def header() -> None:
     """Title, the optimizers in the race, and Present: one row, so the map starts high.
     A change here reruns the page (the fragment reads the optimizers from the state)."""
-    title, picker, toggle = st.columns([1.4, 3.4, 1.0], vertical_alignment="center")
+    title, picker, toggle = st.columns([1.25, 3.35, 1.2], vertical_alignment="center")
     # one line: the title never wraps (a long translation is cut, never broken mid-word)
     title.markdown(f"<h4 style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis;"
                    f"margin:0'>{t('race.title')}</h4>", unsafe_allow_html=True)
     with picker:
         rc.optimizer_picker()
-    present.toggle(toggle)
+    with toggle.container(horizontal=True, vertical_alignment="center"):
+        present.toggle()
+        share.button()
 
 
 # ----------------------------------------------------------------------------- the fragment

@@ -28,13 +28,15 @@ def wait_for_http(url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def start_streamlit(script: Path, port: int, cwd: Path | None = None) -> subprocess.Popen:
-    """``streamlit run script`` headless on 127.0.0.1:port; returns once it answers."""
+def start_streamlit(script: Path, port: int, cwd: Path | None = None,
+                    options: tuple[str, ...] = ()) -> subprocess.Popen:
+    """``streamlit run script`` headless on 127.0.0.1:port; returns once it answers.
+    ``options``: more command-line options, e.g. ("--server.disconnectedSessionTTL", "5")."""
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script),
         "--server.headless", "true", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        "--server.fileWatcherType", "none", *options,
     ]
     proc = subprocess.Popen(cmd, cwd=cwd or script.parent, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -15,11 +15,18 @@ from types import MappingProxyType
 
 import numpy as np
 
+# Bounds on what one request may ask for (a shared classroom server): points a dataset is
+# made of, and an uploaded CSV's size. MAX_UPLOAD_BYTES is 1 MB, Streamlit's
+# server.maxUploadSize in .streamlit/config.toml, which the uploader shows.
+MAX_POINTS = 10_000
+MAX_ROWS = 5_000
+MAX_UPLOAD_BYTES = 1 << 20
+
 # Every message of a dataset problem: code -> English template (str.format fields); the
 # pages translate a code with the same fields (assets/i18n: teach.dataset.<code>).
 MESSAGES = MappingProxyType({
     "unknown": "unknown dataset {name!r}; choose one of {known}",
-    "n": "n must be >= 1, got {n}",
+    "n": "n must be in 1 … {limit:,}, got {n:,}",
     "noise": "noise must be a finite number >= 0, got {noise}",
     "rows": "X has {n} rows but y has {labels}",
     "test_fraction": "test_fraction must be in [0, 1), got {value}",
@@ -162,8 +169,8 @@ def make(name: str, n: int = 200, noise: float = 0.1, seed: int = 0):
     if name not in DATASETS:
         raise DatasetError("unknown", name=name, known=", ".join(DATASETS))
     n = int(n)
-    if n < 1:
-        raise DatasetError("n", n=n)
+    if not 1 <= n <= MAX_POINTS:
+        raise DatasetError("n", n=n, limit=MAX_POINTS)
     if not (np.isfinite(noise) and noise >= 0):
         raise DatasetError("noise", noise=noise)
     spec = DATASETS[name]
@@ -206,7 +213,7 @@ def one_hot(y, k: int | None = None) -> np.ndarray:
     return out
 
 
-def parse_csv(data, max_rows: int = 5000, max_bytes: int = 1_000_000):
+def parse_csv(data, max_rows: int = MAX_ROWS, max_bytes: int = MAX_UPLOAD_BYTES):
     """Read an uploaded CSV of ``x1, x2, label`` rows (a header line is optional).
 
     Returns X (n, 2) float64 and y (n,) int labels. Labels must be integers 0..9, or any two

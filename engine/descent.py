@@ -32,6 +32,7 @@ __all__ = [
     "MAX_WORK",
     "MAX_FULL_BATCH",
     "MAX_PATH_WORK",
+    "MAX_BATCH",
     "LOSS_BOUND",
     "GRAD_BOUND",
     "Run",
@@ -49,6 +50,7 @@ MAX_STEPS = 5000  # steps per call
 MAX_WORK = 20_000_000  # B · steps per call: bounds the work one request can cause
 MAX_FULL_BATCH = 64  # record="full" keeps the whole optimizer state of every run
 MAX_PATH_WORK = 2_000_000  # B · (steps+1) for record="path" (~150 MB of float64 rows)
+MAX_BATCH = 1_000_000  # runs per call (a sweep's grid, a basin map's starts), even for 0 steps
 LOSS_BOUND = 1e12  # |f| beyond this counts as running away
 GRAD_BOUND = 1e12  # |∂f| beyond this counts as running away (keeps squared sums finite)
 RECORD_MODES = ("full", "path", "final")
@@ -247,7 +249,7 @@ def run(
     noise=σ, seed=seed, noise_streams=B)`` reproduces, at the lr of run b of a B-run race
     ``run(surface, race, steps, noise=σ, seed=seed)``, that run's path exactly.
 
-    Bounds: ``steps`` ≤ 5000, B·steps and S·steps ≤ 20,000,000, record="full" needs
+    Bounds: ``steps`` ≤ 5000, B ≤ 1,000,000, B·steps and S·steps ≤ 20,000,000, record="full" needs
     B ≤ 64 and record="path" B·(steps+1) ≤ 2,000,000; otherwise ``ValueError``.
     """
     if record not in RECORD_MODES:
@@ -264,6 +266,8 @@ def run(
     starts = [_group_starts(item) for item in runs]
     sizes = [s.shape[0] for s in starts]
     batch = sum(sizes)
+    if batch > MAX_BATCH:
+        raise ValueError(f"too many runs: {batch:,} > {MAX_BATCH:,}")
     if batch * steps > MAX_WORK:
         raise ValueError(
             f"too much work: {batch} runs x {steps} steps = {batch * steps:,} > {MAX_WORK:,}; "
@@ -698,6 +702,9 @@ def sweep_lr_momentum(
     momenta = np.asarray(momenta, dtype=np.float64).reshape(-1)
     if lrs.size == 0 or momenta.size == 0:
         raise ValueError("lrs and momenta must each hold at least one value")
+    if lrs.size * momenta.size > MAX_BATCH:  # checked before the grid is built
+        raise ValueError(f"too many runs: {lrs.size:,} learning rates x {momenta.size:,} "
+                         f"momenta = {lrs.size * momenta.size:,} > {MAX_BATCH:,}")
     name = _momentum_name(optimizer_key)
     lr_grid, mom_grid = np.meshgrid(lrs, momenta)  # (len(momenta), len(lrs))
     hyper = {**fixed, "lr": lr_grid.reshape(-1, 1), name: mom_grid.reshape(-1, 1)}

@@ -53,6 +53,14 @@ import numpy as np
 BN_EPS = 1e-5
 LEAKY_SLOPE = 0.01
 
+# Work one call may cause, so that one user of a shared classroom server cannot stall the
+# others (measured on one busy core: ~4e8-1.3e9 work units and ~4,000 optimizer steps a
+# second; the app's own, tighter budget is app_pages/network_model.py WORK_BUDGET).
+MAX_PARAMS = 100_000           # parameters per network
+MAX_NETWORKS = 10_000          # networks trained side by side (init, train)
+MAX_TRAIN_STEPS = 50_000       # optimizer steps per train call: epochs x mini-batches
+MAX_TRAIN_WORK = 4_000_000_000  # epochs x networks x samples x parameters per train call
+
 
 # --------------------------------------------------------------------------- registries
 
@@ -322,6 +330,9 @@ class Network:
                 beta = slice(pos + n_out, pos + 2 * n_out)
                 pos += 2 * n_out
             slots.append(_Slot(w, b, gamma, beta, n_in, n_out))
+        if pos > MAX_PARAMS:
+            raise ValueError(f"sizes {sizes} give {pos:,} parameters per network; the limit "
+                             f"is {MAX_PARAMS:,}")
         object.__setattr__(self, "_slots", tuple(slots))
         object.__setattr__(self, "n_params", pos)
 
@@ -417,8 +428,8 @@ class Network:
             raise ValueError(f"unknown init scheme {scheme!r}; choose one of "
                              f"{', '.join(INIT_SCHEMES)}")
         n_networks = int(n_networks)
-        if n_networks < 1:
-            raise ValueError(f"n_networks must be >= 1, got {n_networks}")
+        if not 1 <= n_networks <= MAX_NETWORKS:
+            raise ValueError(f"n_networks must be in 1 … {MAX_NETWORKS:,}, got {n_networks}")
         if scheme == "normal" and not (np.isfinite(std) and std >= 0):
             raise ValueError(f"std must be a finite number >= 0, got {std}")
         scale = np.zeros(self.n_params)
@@ -774,6 +785,18 @@ def train(net: Network, theta, X, Y, optimizer, epochs: int, batch_size: int | N
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
     batch_size = int(batch_size)
+    if B > MAX_NETWORKS:
+        raise ValueError(f"{B:,} networks at once; the limit is {MAX_NETWORKS:,}")
+    steps = epochs * -(-n // batch_size)
+    if steps > MAX_TRAIN_STEPS:
+        raise ValueError(f"too many steps: {epochs:,} epochs x {-(-n // batch_size):,} "
+                         f"mini-batches = {steps:,} > {MAX_TRAIN_STEPS:,}; use fewer epochs "
+                         "or larger batches")
+    work = epochs * B * n * net.n_params
+    if work > MAX_TRAIN_WORK:
+        raise ValueError(f"too much work: {epochs:,} epochs x {B:,} networks x {n:,} samples "
+                         f"x {net.n_params:,} parameters = {work:,} > {MAX_TRAIN_WORK:,}; "
+                         "use fewer epochs, networks or samples")
     use_dropout = bool(np.any(np.asarray(dropout) != 0))
     full_batch = batch_size == n
     # Reuse the training loss as the history when it IS the full-data objective.
