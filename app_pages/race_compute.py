@@ -134,27 +134,36 @@ class SweepSetting:
     schedule: tuple | None
     key: str
     hyper: tuple  # the optimizer's hyper-parameters except the learning rate
+    # With gradient noise: the race's noise stream of this optimizer (its place b in the
+    # race) and the race's number of runs B, so the sweep replays that run's noise exactly.
+    # None without noise, so one sweep serves the optimizer wherever it sits in the race.
+    noise_stream: tuple[int, int] | None = None
 
 
 def sweep_setting(exp: rs.Experiment, key: str) -> SweepSetting:
     hyper = tuple((n, v) for n, v in exp.hyper(key).items() if n != "lr")
+    keys = exp.optimizer_keys
+    stream = (keys.index(key), len(keys)) if exp.noise > 0 else None
     return SweepSetting(exp.surface, exp.formula, exp.domain, exp.start, exp.steps, exp.noise,
-                        exp.seed, exp.schedule, key, hyper)
+                        exp.seed, exp.schedule, key, hyper, stream)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def sweep_asset(setting: SweepSetting) -> Asset:
     """The race of one optimizer at every learning rate of its slider: one batched engine
-    run of len(lr_grid) runs (the other hyper-parameters as in the race)."""
+    run of len(lr_grid) runs (the other hyper-parameters as in the race). With gradient
+    noise every run of the sweep draws the noise of the optimizer's own race run, so the
+    sweep at the race's learning rate is the race's path, bit for bit."""
     lrs = np.asarray(lr_grid(setting.key), dtype=np.float64)
     exp = rs.Experiment(surface=setting.surface, formula=setting.formula,
                         domain=setting.domain, start=setting.start, steps=setting.steps,
                         noise=setting.noise, seed=setting.seed, schedule=setting.schedule)
     surface = surface_of(exp)
     opt = optimizers.make(setting.key, **dict(setting.hyper), lr=lrs.reshape(-1, 1))
-    result = descent.run(surface, [descent.Run(opt, setting.start, setting.key)],
+    stream, streams = setting.noise_stream or (None, None)
+    result = descent.run(surface, [descent.Run(opt, setting.start, setting.key, stream)],
                          setting.steps, noise=setting.noise, seed=setting.seed,
-                         schedule=make_schedule(exp), record="path")
+                         schedule=make_schedule(exp), record="path", noise_streams=streams)
     view = race_map.view_ranges(surface)
     tag = repr((setting, lrs.tolist()))
     return Asset("sweep-" + hashlib.sha1(tag.encode()).hexdigest()[:16],

@@ -391,6 +391,32 @@ def test_learning_rate_sweep_is_the_race_at_every_slider_value():
     np.testing.assert_allclose(decode(sweep["y"])[a:z], result.path[steps, 0, 1], rtol=1e-6)
 
 
+def test_a_noisy_sweep_replays_each_runs_own_noise():
+    """With gradient noise, the sweep of the optimizer in place b of the race draws race
+    run b's noise: at the race's learning rate it is that run's path (not a path with the
+    noise of another run, which a sweep of independent streams would show)."""
+    from app_pages import race_compute as rcomp
+
+    J = 10  # lr = 0.001: on the grid, and every optimizer completes its 200 steps
+
+    exp, _ = rs.from_query({"s": "rosenbrock", "o": "gd,momentum,adam", "n": "200",
+                            "noise": "0.5"})
+    on_grid = tuple((key, tuple((n, rcomp.lr_grid(key)[J] if n == "lr" else v)
+                                for n, v in pairs)) for key, pairs in exp.optimizers)
+    exp = dataclasses.replace(exp, optimizers=on_grid)
+    result = engine_race(exp)
+    for b, key in enumerate(exp.optimizer_keys):
+        sweep = rcomp.sweep_asset(rcomp.sweep_setting(rcomp.core(exp), key)).data
+        offsets = sweep["offsets"]
+        a, z = offsets[J], offsets[J + 1]
+        steps = sweep["step"][a:z]
+        assert steps[-1] == 200
+        np.testing.assert_allclose(sweep["x"][a:z], result.path[steps, b, 0],
+                                   rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(sweep["y"][a:z], result.path[steps, b, 1],
+                                   rtol=1e-6, atol=1e-7)
+
+
 def test_large_parts_reach_a_session_once():
     at = page(settings=False, s="rosenbrock", o="gd,adam")
     first = map_spec(at)
