@@ -75,7 +75,9 @@ def race_map_canvas(shown: rs.Experiment, result, names, presenting: bool) -> No
     grids = {k: rcomp.lr_grid(k) for k in keys}
     lrs = [shown.hyper(k)["lr"] for k in keys]
     view = race_map.view_ranges(surface)
-    runs = race_canvas.run_data(result, keys, names, rcomp.styles_of(shown), lrs, grids, view)
+    stops = [rcomp.stop_reason(surface, result, b) for b in range(len(keys))]
+    runs = race_canvas.run_data(result, keys, names, rcomp.styles_of(shown), lrs, grids, view,
+                                stops)
     for run, key in zip(runs, keys, strict=True):
         run["sweep"] = rcomp.sweep_asset(rcomp.sweep_setting(core, key))
     surface_asset = rcomp.surface_asset(shown.surface, shown.formula, shown.domain, show_3d,

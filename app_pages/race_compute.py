@@ -165,9 +165,10 @@ def sweep_asset(setting: SweepSetting) -> Asset:
                          setting.steps, noise=setting.noise, seed=setting.seed,
                          schedule=make_schedule(exp), record="path", noise_streams=streams)
     view = race_map.view_ranges(surface)
+    stops = [stop_reason(surface, result, j) for j in range(lrs.size)]
     tag = repr((setting, lrs.tolist()))
     return Asset("sweep-" + hashlib.sha1(tag.encode()).hexdigest()[:16],
-                 race_canvas.sweep_data(result, view))
+                 race_canvas.sweep_data(result, view, stops))
 
 
 ORDINARY = 1e6  # |f| and ‖∇f‖ of an ordinary point, far below the engine's runaway bounds

@@ -37,7 +37,7 @@ from viz.race_map import (
 )
 from viz.style import OptimizerStyle, Words, num, point_label
 
-__all__ = ["FAINT_LOCAL_MINIMA", "RACE_POINTS_MAX", "SWEEP_POINTS_MAX", "PathRecord",
+__all__ = ["FAINT_LOCAL_MINIMA", "RACE_POINTS_MAX", "STOPS", "SWEEP_POINTS_MAX", "PathRecord",
            "path_record", "run_data", "surface_data", "surface_words", "sweep_data", "texts"]
 
 PIXEL = 1 / 700  # of the map's wider side: the resolution paths are kept at
@@ -54,7 +54,10 @@ def texts() -> dict:
         "speeds": {name: t(f"race_viz.speed_{name}") for name in ("slow", "normal", "fast")},
         "fullscreen": t("race_canvas.fullscreen"), "lr_slider": t("race_canvas.lr_slider"),
         "lr_symbol": "lr", "diverged_at": t("race_canvas.diverged_at"),
+        "stopped_at": t("race_canvas.stopped_at"), "no_start": t("race_canvas.no_start"),
+        "stopped_hover": t("race_canvas.stopped_hover"), "stops": list(STOPS),
         "final": t("race_canvas.final"), "cross": t("race_viz.diverged_short"),
+        "cross_stopped": t("race_canvas.cross_stopped"),
         "cross_hover": t("race_viz.diverged_at"), "left_map": t("race_viz.diverged_left"),
         "click_hint": t("race.click_hint"),
     }
@@ -162,30 +165,45 @@ def path_record(path: np.ndarray, loss: np.ndarray, diverged_at: int, view, cap:
                       diverged_at=int(diverged_at), mark=mark, left_at=int(left_at))
 
 
+# Why a path ended early, as the page's ``stop_reason`` says it (index = the code a sweep
+# sends per column): it ran away, it stepped into a hole of a typed formula, or f has no
+# value at the start itself.
+STOPS = ("", "diverged", "undefined", "start")
+
+
+def _stop_text(stop: str, name: str, step: int) -> str:
+    """The hover of a path's ✕ (none for a start without a value: the page says that)."""
+    if stop == "undefined":
+        return t("race_canvas.stopped_hover", name=name, step=step)
+    return t("race_viz.diverged_at", name=name, step=step) if stop == "diverged" else ""
+
+
 def run_data(result, keys: Sequence[str], names: Sequence[str],
              styles: Sequence[OptimizerStyle], lrs: Sequence[float],
-             lr_grids: Mapping[str, Sequence[float]], view) -> list[dict]:
+             lr_grids: Mapping[str, Sequence[float]], view,
+             stops: Sequence[str | None]) -> list[dict]:
     """Per run of ``result`` (a race recorded with ``record="path"``): its path record,
-    style, and learning-rate slider (``lr_values`` = the sweep's grid with the run's own
-    learning rate in its place; ``sweep_column[j]`` = the sweep column of value j, −1 for
-    the run's own value, whose path is the race's)."""
+    why it stopped (``stops[b]``, one of :data:`STOPS` or None), style, and learning-rate
+    slider (``lr_values`` = the sweep's grid with the run's own learning rate in its place;
+    ``sweep_column[j]`` = the sweep column of value j, −1 for the run's own value, whose
+    path is the race's)."""
     runs = []
     for b, key in enumerate(keys):
         record = path_record(result.path[:, b], result.loss[:, b],
                              int(result.diverged_at[b]) if result.diverged[b] else -1, view,
                              RACE_POINTS_MAX)
         values, columns, own = _slider_values(float(lrs[b]), lr_grids.get(key, ()))
-        text = ""
-        if record["diverged_at"] >= 0:
-            text = t("race_viz.diverged_at", name=names[b], step=record["diverged_at"])
-            if record["left_at"] >= 0:
-                text += "<br>" + t("race_viz.diverged_left", step=record["left_at"])
+        stop = stops[b] or ""
+        text = _stop_text(stop, names[b], record["diverged_at"])
+        if text and record["left_at"] >= 0:
+            text += "<br>" + t("race_viz.diverged_left", step=record["left_at"])
         style = styles[b]
         runs.append({
             "key": key, "name": names[b], "color": style.color, "symbol": style.symbol,
             "glyph": style.glyph, "dash": style.dash, "step": record["step"], "x": record["x"],
             "y": record["y"], "loss": record["loss"], "diverged_at": record["diverged_at"],
-            "mark": record["mark"], "mark_text": text, "lr_values": values,
+            "mark": record["mark"] if stop != "start" else None, "mark_text": text,
+            "stop": stop, "lr_values": values,
             "lr_index": own, "sweep_column": columns,
         })
     return runs
@@ -203,10 +221,11 @@ def _slider_values(lr: float, grid: Sequence[float]) -> tuple[list[float], list[
     return values, columns, columns.index(-1)
 
 
-def sweep_data(result, view) -> dict:
+def sweep_data(result, view, stops: Sequence[str | None]) -> dict:
     """A learning-rate sweep (one batched race of L runs, ``record="path"``) as flat
     arrays: path j is ``x[offsets[j]:offsets[j+1]]`` (and ``y``, ``step``, ``loss``), with
-    ``diverged_at[j]``, its ✕ at (``mark_x[j]``, ``mark_y[j]``) and ``left_at[j]``."""
+    ``diverged_at[j]``, why it stopped ``stop[j]`` (an index into :data:`STOPS`), its ✕ at
+    (``mark_x[j]``, ``mark_y[j]``) and ``left_at[j]``."""
     n = result.path.shape[1]
     records = [path_record(result.path[:, j], result.loss[:, j],
                            int(result.diverged_at[j]) if result.diverged[j] else -1, view,
@@ -222,5 +241,6 @@ def sweep_data(result, view) -> dict:
         "loss": np.concatenate([r["loss"] for r in records]),
         "diverged_at": np.array([r["diverged_at"] for r in records], dtype=np.int64),
         "left_at": np.array([r["left_at"] for r in records], dtype=np.int64),
+        "stop": np.array([STOPS.index(stop or "") for stop in stops], dtype=np.uint8),
         "mark_x": marks[:, 0].reshape(-1), "mark_y": marks[:, 1].reshape(-1),
     }

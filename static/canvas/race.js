@@ -230,18 +230,20 @@ class RaceView {
       return;
     }
     note.classList.toggle("dl-bad", path.divergedAt >= 0);
-    note.textContent = path.divergedAt >= 0
-      ? format(this.text.diverged_at, { step: path.divergedAt })
+    const stopped = { diverged: this.text.diverged_at, undefined: this.text.stopped_at,
+                      start: this.text.no_start }[path.stop];
+    note.textContent = stopped
+      ? format(stopped, { step: path.divergedAt })
       : format(this.text.final, { f: num(path.loss[path.loss.length - 1]) });
   }
 
   /** Path of run b at learning-rate position j: the race's own (the committed value) or
-   * the sweep's. {step, x, y, loss, divergedAt, mark: [x, y] | null, markText}. */
+   * the sweep's. {step, x, y, loss, divergedAt, stop, mark: [x, y] | null, markText}. */
   pathOf(b, j) {
     const run = this.runs[b];
     if (j === run.lr_index) {
       return { step: run.step, x: run.x, y: run.y, loss: run.loss, divergedAt: run.diverged_at,
-               mark: run.mark, markText: run.mark_text };
+               stop: run.stop, mark: run.mark, markText: run.mark_text };
     }
     const sweep = run.sweep;
     const col = run.sweep_column[j];
@@ -249,17 +251,19 @@ class RaceView {
     const a = sweep.offsets[col];
     const z = sweep.offsets[col + 1];
     const divergedAt = sweep.diverged_at[col];
+    const stop = this.text.stops[sweep.stop[col]];
     let markText = "";
-    if (divergedAt >= 0) {
-      markText = format(this.text.cross_hover, { name: run.name, step: divergedAt });
+    if (stop === "diverged" || stop === "undefined") {
+      const hover = stop === "diverged" ? this.text.cross_hover : this.text.stopped_hover;
+      markText = format(hover, { name: run.name, step: divergedAt });
       if (sweep.left_at[col] >= 0) {
         markText += "<br>" + format(this.text.left_map, { step: sweep.left_at[col] });
       }
     }
     return {
       step: sweep.step.subarray(a, z), x: sweep.x.subarray(a, z), y: sweep.y.subarray(a, z),
-      loss: sweep.loss.subarray(a, z), divergedAt,
-      mark: divergedAt >= 0 ? [sweep.mark_x[col], sweep.mark_y[col]] : null, markText,
+      loss: sweep.loss.subarray(a, z), divergedAt, stop,
+      mark: markText ? [sweep.mark_x[col], sweep.mark_y[col]] : null, markText,
     };
   }
 
@@ -458,10 +462,16 @@ class RaceView {
       }
       const ended = previewing || cut >= path.step.length;
       if (path.mark && ended) {
+        // one word per place: crosses that end at the same spot share the first's label
+        const s = this.p.surface;
+        const near = (px, py) => Math.abs(px - path.mark[0]) < 0.15 * (s.xrange[1] - s.xrange[0])
+          && Math.abs(py - path.mark[1]) < 0.08 * (s.yrange[1] - s.yrange[0]);
+        const labelled = cross.x.some((px, i) => cross.text[i] && near(px, cross.y[i]));
         cross.x.push(path.mark[0]);
         cross.y.push(path.mark[1]);
         if (this.three) cross.z.push(this.height3d([path.loss[path.loss.length - 1]])[0]);
-        cross.text.push(this.text.cross);
+        cross.text.push(labelled ? "" : path.stop === "undefined" ? this.text.cross_stopped
+          : this.text.cross);
         cross.hovertext.push(path.markText);
         cross.textposition.push(this.labelSide(path.mark[0], path.mark[1]));
       }

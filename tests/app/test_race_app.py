@@ -514,6 +514,32 @@ def test_start_where_f_is_undefined_shows_one_error_and_no_learning_rate_advice(
     no_exception(at)
     assert len(at.error) == 1
     assert not [w for w in at.warning if "learning rate" in str(w.value)]
+    # the canvas does not say "diverges at step 0" either, nor draws a ✕ at the start
+    runs = map_spec(at)["runs"]
+    assert [run["stop"] for run in runs] == ["start"] * 4
+    assert all(run["mark"] is None and run["mark_text"] == "" for run in runs)
+
+
+def test_canvas_says_a_path_stopped_at_a_hole_not_that_it_diverged():
+    """log(x) falls towards x = 0, and GD from x = 0.2 steps over it into x < 0 (at lr 0.001
+    at step 22): the row and the ✕ say it stopped where f has no value, in the race and
+    in every column of the sweep that does the same; only the smallest rates stay defined."""
+    from app_pages import race_compute as rcomp
+    from viz import race_canvas
+
+    at = page(s="custom", f="log(x) + y^2", dom="-2,2,-2,2", x="0.2", y="0.5", o="gd",
+              n="50")
+    no_exception(at)
+    gd = map_spec(at)["runs"][0]
+    exp, _ = rs.from_query({"s": "custom", "f": "log(x) + y^2", "dom": "-2,2,-2,2",
+                            "x": "0.2", "y": "0.5", "o": "gd", "n": "50"})
+    sweep = rcomp.sweep_asset(rcomp.sweep_setting(rcomp.core(exp), "gd")).data
+    stops = [race_canvas.STOPS[code] for code in sweep["stop"]]
+    grid = rcomp.lr_grid("gd")
+    assert stops[grid.index(0.0001)] == "" and stops[grid.index(0.5)] == "undefined"
+    assert "diverged" not in stops
+    assert gd["stop"] == "undefined" and gd["diverged_at"] == 22 and gd["mark"] is not None
+    assert gd["mark_text"] == t("race_canvas.stopped_hover", name=gd["name"], step=22)
 
 
 def test_run_that_walks_into_an_undefined_region_is_not_blamed_on_the_learning_rate():
