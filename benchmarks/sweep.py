@@ -3,7 +3,7 @@
 Run from the repository root:
 
     python -m benchmarks.sweep                       # our figures
-    python -m benchmarks.sweep --against ../other-checkout  # ours and another checkout's, interleaved
+    python -m benchmarks.sweep --against ../main   # ours and another checkout's, interleaved
 
 Figures (best of ``--repeat`` calls each):
 
