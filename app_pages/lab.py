@@ -26,7 +26,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from app_pages import lab_basins, lab_schedules, lab_sgd
+from app_pages import lab_basins, lab_schedules, lab_sgd, share
 from app_pages import lab_compute as lc
 from app_pages import lesson_state as ls
 from app_pages import race_compute as rcomp
@@ -422,10 +422,12 @@ def main() -> None:
         complete_link(st.query_params.to_dict())
     st.html("<style>[data-testid='stMainBlockContainer']{padding:2rem 1.5rem 2rem 1.5rem}"
             "</style>")
-    top_left, top_right = st.columns([4, 1], vertical_alignment="center")
+    top_left, top_right = st.columns([4, 1.4], vertical_alignment="center")
     top_left.markdown(f"#### {t('lab.title')}")
-    top_right.button(t("lesson.reset"), key="lab_reset_defaults", on_click=_reset,
-                     icon=":material/restart_alt:", width="stretch")
+    with top_right.container(horizontal=True, vertical_alignment="center"):
+        st.button(t("lesson.reset"), key="lab_reset_defaults", on_click=_reset,
+                  icon=":material/restart_alt:")
+        share.button()
     st.segmented_control(t("lab.view"), options=VIEWS, key=K("view"), required=True,
                          format_func=lambda v: t(f"lab.view_{v}"), label_visibility="collapsed")
     for name, what, raw, value in notes:

@@ -61,7 +61,8 @@ def test_qr_code_encodes_exactly_the_link_and_stays_readable_from_a_distance():
 
 
 @pytest.mark.parametrize("script,query", [("race.py", RACE_QUERY),
-                                          ("network.py", {"ds": "moons", "present": "1"})])
+                                          ("network.py", {"ds": "moons", "present": "1"}),
+                                          ("lab.py", {"view": "basins"})])
 def test_share_button_opens_the_dialog_with_the_page_link(script, query):
     at = AppTest.from_file(str(PAGES / script), default_timeout=120)
     for name, value in query.items():
