@@ -45,8 +45,12 @@ def strings(lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
         return _flatten(tomllib.load(fh))
 
 
+@cache
 def languages() -> dict[str, str]:
-    """Available languages: code -> the language's own name (``meta.language_name``)."""
+    """Available languages: code -> the language's own name (``meta.language_name``).
+
+    Read once per process (every ``t`` asks: a glob of the folder per call cost a live
+    training tick a third of its time)."""
     found = {}
     for path in sorted(I18N_DIR.glob("*.toml")):
         found[path.stem] = strings(path.stem).get("meta.language_name", path.stem)
@@ -72,6 +76,9 @@ def current_language() -> str:
     lang = getattr(_current, "lang", None)
     if lang is None and _source is not None:
         lang = _source()
+        # kept for the rest of this thread's run: a fragment asks for ~70 texts a tick, and
+        # a change of language is a full run, which calls use() first
+        _current.lang = lang if isinstance(lang, str) and lang in languages() else None
     return lang if isinstance(lang, str) and lang in languages() else DEFAULT_LANGUAGE
 
 

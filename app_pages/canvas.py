@@ -100,11 +100,15 @@ def _resolve(value: Any, sent: set[str]) -> Any:
             return {"asset": value.id}
         sent.add(value.id)
         return {"asset": value.id, "data": _resolve(value.data, sent)}
+    # numbers and strings are most of a figure's leaves: passed on without a call each
     if isinstance(value, Mapping):
-        return {k: _resolve(v, sent) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else _resolve(v, sent) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_resolve(v, sent) for v in value]
+        return [v if type(v) in _PLAIN else _resolve(v, sent) for v in value]
     return value
+
+
+_PLAIN = frozenset({int, float, str, bool, type(None)})
 
 
 def _sent_ids(key: str) -> set[str]:

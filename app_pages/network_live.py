@@ -27,8 +27,8 @@ from app_pages import registry_texts as rt
 from texts import t
 from viz import network_curves, network_inside, network_map
 
-TICK_S = 0.3             # fragment timer while playing
-FRAMES_PER_TICK = 5      # decision-map snapshots per tick: 16 redraws a second
+TICK_S = 0.6             # fragment timer while playing (each tick costs the server ≈ 6 ms)
+FRAMES_PER_TICK = 8      # decision-map snapshots per tick: 13 redraws a second
 TRAIN_BUDGET_S = 0.08    # training time per tick (the chunk size adapts to it)
 LIVE_HEIGHT = 420        # CSS px of the decision map and the curves
 DIAGRAM_EVERY_S = 1.0    # the network diagram while playing: redrawn at most this often
@@ -295,8 +295,13 @@ def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
             state["nn_diagram_at"] = now
             state["nn_diagram"] = network_inside.network_diagram_dict(net.sizes, weights,
                                                                       height=380)
-        canvas.mount("nn_diagram", {"view": "plot", "height": 380,
-                                    "figure": state["nn_diagram"]})
+            state["nn_diagram_n"] = state.get("nn_diagram_n", 0) + 1
+        # between redraws the browser keeps what it shows: the figure is not sent again
+        doc = f"diagram:{state['nn_diagram_n']}"
+        payload = {"view": "plot", "height": 380, "doc": doc}
+        if not canvas.holds("nn_diagram", doc):
+            payload["figure"] = state["nn_diagram"]
+        canvas.mount("nn_diagram", payload)
         st.caption(t("network.diagram_caption"))
     with b:
         st.markdown(f"**{t('network.grad_norm_title')}**")

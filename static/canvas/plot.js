@@ -90,6 +90,9 @@ class PlotView {
       this.preview = null;
       if (this.cursorStep !== null) this.moveCursor(this.cursorStep);
     }
+    // a payload without a figure for a document this plot does not show (the plot was
+    // rebuilt, say): ask for the figure
+    if (!p.figure && p.doc !== undefined && !this.mine(p.doc)) return;
     if (p.restyle) {
       this.dropFrames(); // a settled state (a Step, a Pause): show it now
       await this.restyle(p.restyle);
