@@ -28,7 +28,7 @@ from texts import t
 from viz import network_curves, network_inside, network_map
 
 TICK_S = 0.6             # fragment timer while playing (each tick costs the server ≈ 6 ms)
-FRAMES_PER_TICK = 8      # decision-map snapshots per tick: 13 redraws a second
+FRAMES_PER_TICK = 10     # decision-map snapshots per tick: 16 redraws a second
 TRAIN_BUDGET_S = 0.08    # training time per tick (the chunk size adapts to it)
 LIVE_HEIGHT = 420        # CSS px of the decision map and the curves
 DIAGRAM_EVERY_S = 1.0    # the network diagram while playing: redrawn at most this often
