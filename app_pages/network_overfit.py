@@ -121,8 +121,11 @@ def _chart(c: of.Curves, s: Story, shown: list[str]) -> None:
         col = c.column(key)
         splits = ("train", "validation", "test") if key == "none" else ("train", "test")
         for split in splits:
-            lines.append(dict(name=t(f"overfit.line_{split}", cure=cure_title(key)),
-                              color=COLORS[key], split=split,
+            # the validation line has its own legend entry (dotted), the others the cure's
+            group = f"{key}:validation" if split == "validation" else key
+            name = (t("overfit.line_validation", cure=cure_title(key))
+                    if split == "validation" else cure_title(key))
+            lines.append(dict(name=name, group=group, color=COLORS[key], split=split,
                               y=getattr(c, split)[:, col]))
     early = None
     if of.EARLY_STOPPING in shown:
@@ -130,8 +133,9 @@ def _chart(c: of.Curves, s: Story, shown: list[str]) -> None:
                      kept_loss=s.finals[of.EARLY_STOPPING], color=COLORS[of.EARLY_STOPPING],
                      stop_label=t("overfit.stop_line", epoch=s.stopped_at),
                      kept_label=t("overfit.kept_point", epoch=s.early_epoch))
-    fig = vo.cures_figure(c.epochs, lines, early=early, y_title=t("overfit.loss_axis"),
-                          x_title=t("overfit.epoch_axis"), height=470)
+    fig = vo.cures_figure(c.epochs, lines, early=early,
+                          titles=(t("overfit.train_panel"), t("overfit.test_panel")),
+                          x_title=t("overfit.epoch_axis"), height=440)
     st.plotly_chart(fig, key="nn_of_curves", width="stretch",
                     config={"displayModeBar": False})
 
@@ -142,7 +146,9 @@ def _histograms(c: of.Curves, s: Story) -> None:
     weights = {k: W[c.column(k)] for k in HISTOGRAMS}
     titles = {k: t("overfit.hist_panel", name=cure_title(k), share=percent(s.near_zero[k]),
                    threshold=f"{NEAR_ZERO:g}") for k in HISTOGRAMS}
-    fig = vo.weight_histograms_figure(weights, COLORS, titles, x_title="w",
+    fig = vo.weight_histograms_figure(weights, COLORS, titles, threshold=NEAR_ZERO,
+                                      threshold_label=f"{NEAR_ZERO:g} ",
+                                      x_title=t("overfit.size_axis"),
                                       y_title=t("overfit.count_axis"), height=330)
     st.plotly_chart(fig, key="nn_of_hist", width="stretch", config={"displayModeBar": False})
     with st.container(key="nn_of_hist_text"):
