@@ -94,7 +94,8 @@ def _write_url(config: dict) -> None:
     """Mirror the configuration into the address bar (only values that differ from the
     defaults, and the scenario while it is on), leaving parameters that other parts of the
     app own (language) alone."""
-    query = nm.to_query(config, st.session_state.get("nn_preset"))
+    query = nm.to_query(config, st.session_state.get("nn_preset"),
+                        st.session_state.get(overfit.SHOWN))
     for key in nm.url_keys(config["opt"], config["sched"]):
         if key in st.query_params and key not in query:
             del st.query_params[key]

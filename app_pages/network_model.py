@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from app_pages.url_values import FOREIGN, Note, number
-from engine import datasets, mlp, optimizers, schedules, training
+from engine import datasets, mlp, optimizers, overfitting, schedules, training
 from texts import t
 
 # --------------------------------------------------------------------------- limits
@@ -94,6 +94,9 @@ PRESETS = {
                         init="lecun", opt="adam", hyper={"lr": 0.01}, ep=2000),
 }
 OVERFITTING = "overfitting"  # the scenario with a view of its own instead of live training
+# the cures its view adds one click each (buttons, in this order), and their link name
+OVERFIT_CURES = ("l2", "dropout", overfitting.EARLY_STOPPING, "l1")
+CURES_PARAM = "cures"
 
 
 SCENARIO_PARAM = "sc"  # the link's scenario (as on the race page)
@@ -318,7 +321,8 @@ def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[Note]]:
     as on the race page: a number outside its range is clamped to the nearest allowed value
     ("clamped"), an unreadable value or unknown choice falls back to its default ("reset"),
     a name that is no setting of this page, or an unknown scenario ``sc``, is "ignored".
-    ``sc`` (a key of :data:`PRESETS`) comes back as ``values["nn_preset"]``.
+    ``sc`` (a key of :data:`PRESETS`) comes back as ``values["nn_preset"]``, ``cures``
+    (comma-separated keys of :data:`OVERFIT_CURES`) as ``values["nn_of_shown"]``.
     """
     values: dict[str, Any] = {}
     notes: list[Note] = []
@@ -338,6 +342,13 @@ def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[Note]]:
             values["nn_preset"] = name
         else:
             notes.append(Note(SCENARIO_PARAM, "ignored", name))
+    if CURES_PARAM in query:  # the cures shown by the overfitting scenario's view
+        asked = [k for k in _first(query[CURES_PARAM]).split(",") if k]
+        shown = list(dict.fromkeys(k for k in asked if k in OVERFIT_CURES))
+        values["nn_of_shown"] = shown
+        if len(shown) != len(asked):
+            notes.append(Note(CURES_PARAM, "partly" if shown else "ignored",
+                              _first(query[CURES_PARAM]), ",".join(shown)))
     for f in base_fields():
         if f.key in query:
             read(f, f.key)
@@ -366,10 +377,14 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def to_query(config: Mapping[str, Any], scenario: str | None = None) -> dict[str, str]:
+def to_query(config: Mapping[str, Any], scenario: str | None = None,
+             cures: list[str] | None = None) -> dict[str, str]:
     """Config -> the query parameters that differ from their defaults (a short link); the
-    scenario the controls came from (``sc``) first, when there is one."""
+    scenario the controls came from (``sc``) first, when there is one, and the cures the
+    overfitting scenario shows."""
     query = {SCENARIO_PARAM: scenario} if scenario else {}
+    if scenario == OVERFITTING and cures:
+        query[CURES_PARAM] = ",".join(cures)
     for f in base_fields():
         if f.key in config and config[f.key] != f.default:
             query[f.key] = _fmt(config[f.key])
@@ -384,7 +399,7 @@ def to_query(config: Mapping[str, Any], scenario: str | None = None) -> dict[str
 
 def url_keys(opt: str, sched: str) -> set[str]:
     """Every query key this page owns for the given optimizer and schedule."""
-    keys = {SCENARIO_PARAM} | {f.key for f in base_fields()}
+    keys = {SCENARIO_PARAM, CURES_PARAM} | {f.key for f in base_fields()}
     for o in optimizers.OPTIMIZERS:
         keys |= {spec.name for spec in optimizer_hypers(o)}
     for s in schedule_keys():

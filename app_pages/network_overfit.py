@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from app_pages import network_model as nm
 from engine import overfitting as of
 from texts import t
 from viz import network_overfit as vo
 
-CURE_BUTTONS = ("l2", "dropout", of.EARLY_STOPPING, "l1")  # the order of the buttons
+CURE_BUTTONS = nm.OVERFIT_CURES  # the order of the buttons
 HISTOGRAMS = ("none", "l2", "l1")
 NEAR_ZERO = 0.01  # |w| below this counts as (nearly) zero
 # Okabe-Ito, one per cure (the uncured network in vermillion: the problem)

@@ -257,3 +257,18 @@ def test_parse_query_clamps_numbers_and_reports_unknown_names():
     assert values == {"hl": 4, "n": nm.MAX_POINTS, "nn_preset": "spiral"}
     assert sorted((n.name, n.what) for n in notes) == [("hl", "clamped"), ("n", "clamped"),
                                                        ("zoom", "ignored")]
+
+
+def test_the_cures_shown_travel_in_the_link():
+    at = page({"sc": "overfitting"})
+    at.button(key="nn_of_l2").click().run()
+    at.button(key=f"nn_of_{of.EARLY_STOPPING}").click().run()
+    assert at.query_params["cures"] == f"l2,{of.EARLY_STOPPING}"
+    again = page({k: at.query_params[k] for k in at.query_params})
+    assert not again.exception and not again.warning
+    assert keyed(again, "nn_of_result_l2") and keyed(again, f"nn_of_result_{of.EARLY_STOPPING}")
+    assert len(chart(again, "nn_of_curves")["data"]) == 3 + 2 + 1  # L2's lines, the star
+    bad = page({"sc": "overfitting", "cures": "l2,magic"})
+    assert " ".join(w.value for w in bad.warning) == uv.message(
+        uv.Note("cures", "partly", "l2,magic", "l2"))
+    assert bad.query_params["cures"] == "l2" and keyed(bad, "nn_of_result_l2")
