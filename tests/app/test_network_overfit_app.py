@@ -272,3 +272,20 @@ def test_the_cures_shown_travel_in_the_link():
     assert " ".join(w.value for w in bad.warning) == uv.message(
         uv.Note("cures", "partly", "l2,magic", "l2"))
     assert bad.query_params["cures"] == "l2" and keyed(bad, "nn_of_result_l2")
+
+
+def test_home_points_to_the_scenario_in_both_languages():
+    import texts
+
+    try:
+        for lang in ("en", "ko"):
+            texts.use(lang)
+            row = texts.table("home.concepts")["overfitting"][1]
+            assert texts.t("overfit.preset") in row  # the scenario's pill, as it is named
+            assert row.startswith(texts.t("nav.network"))
+    finally:
+        texts.use("en")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    links = [el.proto for el in at.get("page_link")]
+    assert any("sc=overfitting" in link.query_string for link in links), links
