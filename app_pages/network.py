@@ -427,6 +427,7 @@ def _reset_defaults() -> None:
             state[nm.hyper_session_key(opt, spec.name)] = nm.hyper_default(opt, spec)
     state["nn_preset"] = None
     state["nn_preset_sig"] = None
+    state.pop(overfit.SHOWN, None)
     state["nn_playing"] = False
     state["nn_speed"] = 20
     state.pop("nn_run", None)
