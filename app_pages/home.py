@@ -17,6 +17,8 @@ with network, st.container(border=True):
     st.subheader(t("home.network_title"))
     st.markdown(t("home.network_body"))
     st.page_link("app_pages/network.py", label=t("home.network_link"), icon=":material/hub:")
+    st.page_link("app_pages/network.py", label=t("overfit.home_link"),
+                 icon=":material/trending_up:", query_params={"sc": "overfitting"})
 
 backprop, functions = st.columns(2, gap="large")
 with backprop, st.container(border=True):

@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_pages import network_live as live
 from app_pages import network_model as nm
+from app_pages import network_overfit as overfit
 from app_pages import present, share
 from app_pages import registry_texts as rt
 from app_pages import url_values as uv
@@ -25,7 +26,7 @@ from app_pages.network_explain import (
     update_caption,
     update_latex,
 )
-from engine import datasets, mlp, optimizers
+from engine import datasets, mlp, optimizers, overfitting
 from texts import t
 from viz import network_curves, network_export, network_map, network_stats
 from viz.style import OPTIMIZER_COLORS
@@ -43,13 +44,7 @@ def _apply_preset() -> None:
     name = st.session_state.get("nn_preset")
     if name not in PRESETS:
         return
-    preset = PRESETS[name]
-    for f in nm.base_fields():
-        st.session_state[f.key] = preset.get(f.key, f.default)
-    opt = preset.get("opt", "adam")
-    for spec in nm.optimizer_hypers(opt):
-        value = preset.get("hyper", {}).get(spec.name, nm.hyper_default(opt, spec))
-        st.session_state[nm.hyper_session_key(opt, spec.name)] = value
+    st.session_state.update(nm.preset_values(name))
     st.session_state["nn_playing"] = False
     st.session_state["nn_preset_sig"] = _signature()
 
@@ -72,22 +67,35 @@ def _forget_edited_preset() -> None:
 
 
 def _init_state() -> None:
-    """Once per session: read the URL (validated); always: defaults for missing keys."""
-    if not st.session_state.get("nn_url_done"):
-        values, reset = nm.parse_query(st.query_params.to_dict())
-        st.session_state.update(values)
-        st.session_state["nn_url_reset"] = reset
-        st.session_state["nn_url_done"] = True
+    """Once per session: read the URL (validated; a scenario ``sc`` sets its controls, the
+    link's other values override them; names that are no setting of the page leave the
+    address bar); always: defaults for missing keys."""
+    state = st.session_state
+    if not state.get("nn_url_done"):
+        values, notes = nm.parse_query(st.query_params.to_dict())
+        preset = values.pop("nn_preset", None)
+        if preset is not None:
+            state.update(nm.preset_values(preset))
+            state["nn_preset"] = preset
+            state["nn_preset_sig"] = _signature()
+        state.update(values)
+        for note in notes:
+            if note.what == "ignored" and note.name in st.query_params:
+                del st.query_params[note.name]
+        state["nn_url_reset"] = notes
+        state["nn_url_done"] = True
     for f in nm.base_fields():
-        st.session_state.setdefault(f.key, f.default)
-    st.session_state.setdefault("nn_playing", False)
-    st.session_state.setdefault("nn_speed", 20)
+        state.setdefault(f.key, f.default)
+    state.setdefault("nn_playing", False)
+    state.setdefault("nn_speed", 20)
 
 
 def _write_url(config: dict) -> None:
     """Mirror the configuration into the address bar (only values that differ from the
-    defaults), leaving parameters that other parts of the app own (language) alone."""
-    query = nm.to_query(config)
+    defaults, and the scenario while it is on), leaving parameters that other parts of the
+    app own (language) alone."""
+    query = nm.to_query(config, st.session_state.get("nn_preset"),
+                        st.session_state.get(overfit.SHOWN))
     for key in nm.url_keys(config["opt"], config["sched"]):
         if key in st.query_params and key not in query:
             del st.query_params[key]
@@ -223,6 +231,10 @@ def _on_dataset() -> None:
     if spec is not None and spec.default_n > 4:
         st.session_state["n"] = int(min(max(spec.default_n, 10), nm.MAX_POINTS))
         st.session_state["noise"] = float(min(spec.default_noise, 0.5))
+
+
+def _preset_title(key: str) -> str:
+    return t("overfit.preset") if key == nm.OVERFITTING else t(f"network.preset_{key}")
 
 
 def _dataset_title(key: str) -> str:
@@ -415,6 +427,7 @@ def _reset_defaults() -> None:
             state[nm.hyper_session_key(opt, spec.name)] = nm.hyper_default(opt, spec)
     state["nn_preset"] = None
     state["nn_preset_sig"] = None
+    state.pop(overfit.SHOWN, None)
     state["nn_playing"] = False
     state["nn_speed"] = 20
     state.pop("nn_run", None)
@@ -436,10 +449,18 @@ def main() -> None:
                       help=t("network.reset_defaults_help"))
     _forget_edited_preset()
     st.pills(t("network.presets"), list(PRESETS), key="nn_preset", on_change=_apply_preset,
-             format_func=lambda k: t(f"network.preset_{k}"), label_visibility="collapsed")
+             format_func=_preset_title, label_visibility="collapsed")
     preset = st.session_state.get("nn_preset")
+    curves = None
+    if preset == nm.OVERFITTING:
+        with st.spinner(t("overfit.computing", n=len(overfitting.SCENARIO.cures),
+                          epochs=f"{overfitting.SCENARIO.epochs:,}")):
+            curves = overfit.overfitting_run()
     if preset in PRESETS:
-        st.info(t(f"network.preset_{preset}_watch"), icon=":material/visibility:")
+        with st.container(key="nn_watch"):
+            st.info(t(f"network.preset_{preset}_watch") if curves is None
+                    else overfit.watch_text(overfit.story(curves)),
+                    icon=":material/visibility:")
     else:
         st.caption(t("network.intro"))
 
@@ -459,6 +480,9 @@ def main() -> None:
     key = nm.config_hash(config) + (
         "" if uploaded is None else str(hash(uploaded[0].tobytes())))
 
+    if curves is not None:  # the scenario's own view instead of live training
+        overfit.view(curves)
+        return
     playing = bool(st.session_state["nn_playing"])
     panel = st.fragment(live.live_panel, run_every=live.TICK_S if playing else None)
     panel(exp, key, playing, tabs)

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from app_pages.url_values import Note, number
-from engine import datasets, mlp, optimizers, schedules, training
+from app_pages.url_values import FOREIGN, Note, number
+from engine import datasets, mlp, optimizers, overfitting, schedules, training
 from texts import t
 
 # --------------------------------------------------------------------------- limits
@@ -86,7 +86,32 @@ PRESETS = {
                    hyper={"lr": 0.01}, ep=2000, init="he", noise=0.05, n=300),
     "too_large_lr": dict(ds="xor", hl=1, w=4, act="tanh", pair="linear_mse", opt="gd",
                          hyper={"lr": 3.0}, ep=1000),
+    # its own view (app_pages/network_overfit.py: engine.overfitting's fixed 2-32-32-1 run
+    # and its cures); the controls are set to the nearest live setup (30 training and 30
+    # test points of the same noisy moons, the widest layers the sliders allow), which
+    # trains when a control is changed
+    "overfitting": dict(ds="moons", noise=0.3, n=60, test=0.5, hl=2, w=16, act="tanh",
+                        init="lecun", opt="adam", hyper={"lr": 0.01}, ep=2000),
 }
+OVERFITTING = "overfitting"  # the scenario with a view of its own instead of live training
+# the cures its view adds one click each (buttons, in this order), and their link name
+OVERFIT_CURES = ("l2", "dropout", overfitting.EARLY_STOPPING, "l1")
+CURES_PARAM = "cures"
+
+
+SCENARIO_PARAM = "sc"  # the link's scenario (as on the race page)
+
+
+def preset_values(name: str) -> dict[str, Any]:
+    """The session values scenario ``name`` sets: every base control (its value or the
+    default) and the learning rate and other hyper-parameters of its optimizer."""
+    preset = PRESETS[name]
+    values = {f.key: preset.get(f.key, f.default) for f in base_fields()}
+    opt = values["opt"]
+    for spec in optimizer_hypers(opt):
+        values[hyper_session_key(opt, spec.name)] = preset.get("hyper", {}).get(
+            spec.name, hyper_default(opt, spec))
+    return values
 
 
 # Optimizer hyper-parameters we do not show: coupled weight decay duplicates L2 (which the
@@ -153,6 +178,15 @@ class Field:
     parse: Callable[[str], Any]
 
 
+class OutOfRange(ValueError):
+    """A readable number outside its closed range: ``nearest`` is the closest allowed value
+    (the link's value is clamped to it, as the race page does)."""
+
+    def __init__(self, value, nearest):
+        super().__init__(f"{value} out of range, nearest allowed {nearest}")
+        self.nearest = nearest
+
+
 def _whole(text: str) -> int:
     value = number(text)
     if value is None or value != int(value):
@@ -164,7 +198,7 @@ def _int_in(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         value = _whole(text)
         if not lo <= value <= hi:
-            raise ValueError(f"{value} not in [{lo}, {hi}]")
+            raise OutOfRange(value, min(max(value, lo), hi))
         return value
     return parse
 
@@ -181,8 +215,10 @@ def _int_choice(options) -> Callable[[str], int]:
 def _float_in(lo: float, hi: float) -> Callable[[str], float]:
     def parse(text: str) -> float:
         value = number(text)
-        if value is None or not lo <= value <= hi:
-            raise ValueError(f"{text!r} not a number in [{lo}, {hi}]")
+        if value is None:
+            raise ValueError(f"{text!r} is not a number")
+        if not lo <= value <= hi:
+            raise OutOfRange(value, min(max(value, lo), hi))
         return value
     return parse
 
@@ -277,37 +313,59 @@ def _first(value) -> str:
 
 
 def parse_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[Note]]:
-    """URL query -> (session values {session key: value}, a note per value that was reset).
+    """URL query -> (session values {session key: value}, a note per value not used as
+    given).
 
     Only keys present in the query are returned; absent keys keep their defaults. Never
-    raises: a malformed or out-of-range value is dropped (the page shows its default) and
-    a "reset" note (:class:`url_values.Note`) names it, what it was and the default.
+    raises. Each note (:class:`url_values.Note`) names the parameter and says what happened,
+    as on the race page: a number outside its range is clamped to the nearest allowed value
+    ("clamped"), an unreadable value or unknown choice falls back to its default ("reset"),
+    a name that is no setting of this page, or an unknown scenario ``sc``, is "ignored".
+    ``sc`` (a key of :data:`PRESETS`) comes back as ``values["nn_preset"]``, ``cures``
+    (comma-separated keys of :data:`OVERFIT_CURES`) as ``values["nn_of_shown"]``.
     """
     values: dict[str, Any] = {}
     notes: list[Note] = []
 
-    def reset(f: Field) -> None:
-        notes.append(Note(f.key, "reset", _first(query[f.key]), _fmt(f.default)))
+    def read(f: Field, session_key: str) -> None:
+        try:
+            values[session_key] = f.parse(_first(query[f.key]))
+        except OutOfRange as exc:
+            values[session_key] = exc.nearest
+            notes.append(Note(f.key, "clamped", _first(query[f.key]), _fmt(exc.nearest)))
+        except (ValueError, TypeError, OverflowError):
+            notes.append(Note(f.key, "reset", _first(query[f.key]), _fmt(f.default)))
 
+    if SCENARIO_PARAM in query:
+        name = _first(query[SCENARIO_PARAM])
+        if name in PRESETS:
+            values["nn_preset"] = name
+        else:
+            notes.append(Note(SCENARIO_PARAM, "ignored", name))
+    if CURES_PARAM in query:  # the cures shown by the overfitting scenario's view
+        asked = [k for k in _first(query[CURES_PARAM]).split(",") if k]
+        shown = list(dict.fromkeys(k for k in asked if k in OVERFIT_CURES))
+        values["nn_of_shown"] = shown
+        if len(shown) != len(asked):
+            notes.append(Note(CURES_PARAM, "partly" if shown else "ignored",
+                              _first(query[CURES_PARAM]), ",".join(shown)))
     for f in base_fields():
         if f.key in query:
-            try:
-                values[f.key] = f.parse(_first(query[f.key]))
-            except (ValueError, TypeError, OverflowError):
-                reset(f)
+            read(f, f.key)
     opt = values.get("opt", "adam")
     sched = values.get("sched", "constant")
     for f, session_key in dependent_fields(opt, sched):
         if f.key in query:
-            try:
-                values[session_key] = f.parse(_first(query[f.key]))
-            except (ValueError, TypeError, OverflowError):
-                reset(f)
+            read(f, session_key)
     # a pair the dataset's task cannot use is reset too (to the task's first pair)
     task = dataset_task(values.get("ds", default_dataset()))
     if "pair" in values and values["pair"] not in pairs_for(task):
         del values["pair"]
         notes.append(Note("pair", "reset", _first(query["pair"]), pairs_for(task)[0]))
+    known = url_keys(opt, sched) | FOREIGN
+    for name in query:
+        if name not in known:
+            notes.append(Note(name, "ignored", _first(query[name])))
     return values, notes
 
 
@@ -319,9 +377,14 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def to_query(config: Mapping[str, Any]) -> dict[str, str]:
-    """Config -> the query parameters that differ from their defaults (a short link)."""
-    query = {}
+def to_query(config: Mapping[str, Any], scenario: str | None = None,
+             cures: list[str] | None = None) -> dict[str, str]:
+    """Config -> the query parameters that differ from their defaults (a short link); the
+    scenario the controls came from (``sc``) first, when there is one, and the cures the
+    overfitting scenario shows."""
+    query = {SCENARIO_PARAM: scenario} if scenario else {}
+    if scenario == OVERFITTING and cures:
+        query[CURES_PARAM] = ",".join(cures)
     for f in base_fields():
         if f.key in config and config[f.key] != f.default:
             query[f.key] = _fmt(config[f.key])
@@ -336,7 +399,7 @@ def to_query(config: Mapping[str, Any]) -> dict[str, str]:
 
 def url_keys(opt: str, sched: str) -> set[str]:
     """Every query key this page owns for the given optimizer and schedule."""
-    keys = {f.key for f in base_fields()}
+    keys = {SCENARIO_PARAM, CURES_PARAM} | {f.key for f in base_fields()}
     for o in optimizers.OPTIMIZERS:
         keys |= {spec.name for spec in optimizer_hypers(o)}
     for s in schedule_keys():

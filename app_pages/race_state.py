@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from app_pages.url_values import Note, number, read_number
+from app_pages.url_values import FOREIGN, Note, number, read_number
 from engine import descent, expression, optimizers
 from engine.scenarios import SCENARIOS, OptimizerLineup, scenario_hypers
 from engine.surfaces import SURFACES
@@ -58,9 +58,6 @@ MAX_SEED = 2**31 - 1
 MAX_FORMULA = expression.MAX_LENGTH  # characters of a typed f (the engine's limit)
 MAX_PASTE = 20_000  # what the formula box accepts, so a longer paste gets its message
 DOMAIN_LIMIT = 1e4
-# query names owned by others (the app's language picker, the page's Present mode,
-# Streamlit's embed options)
-FOREIGN = {"lang", "present", "embed", "embed_options"}
 
 Pairs = tuple[tuple[str, float], ...]
 

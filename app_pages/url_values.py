@@ -14,12 +14,15 @@ import math
 
 from texts import t
 
-__all__ = ["KINDS", "Note", "message", "messages", "number", "read_number"]
+__all__ = ["FOREIGN", "KINDS", "Note", "message", "messages", "number", "read_number"]
 
 # what happened to a value -> the words that say it
 KINDS = {"clamped": "lesson.url_clamped", "reset": "lesson.url_reset",
          "partly": "teach.url_partly", "ignored": "lesson.url_ignored"}
 MAX_SHOWN = 60  # characters of a link's value quoted in a note
+# query names owned by others on every page (the app's language picker, a page's Present
+# mode, Streamlit's embed options): never "not a setting of this page"
+FOREIGN = frozenset({"lang", "present", "embed", "embed_options"})
 
 
 class Note(tuple):

@@ -17,7 +17,7 @@ __all__ = [
     "MAX_GRID", "MAX_SMALL_GRID", "NEGATIVE_COLOR", "NEUTRAL", "ORANGE", "POSITIVE_COLOR",
     "PROBABILITY_SCALE", "SIGNED_SCALE", "SMALL_FONT", "TITLE_FONT", "base_layout",
     "base_layout_dict", "blend", "equal_axes", "finite_prefix", "grid_figure", "grid_steps",
-    "class_labels", "log_axis", "log_safe", "on_axes", "subsample_grid",
+    "class_labels", "log_axis", "log_safe", "log_ticks", "tick_label", "on_axes", "subsample_grid",
 ]
 
 # Okabe-Ito: distinguishable under the common colour-vision deficiencies.
@@ -86,18 +86,75 @@ def finite_prefix(values) -> int:
     return int(bad[0]) if bad.size else int(v.size)
 
 
+MIN_LOG_SPAN = 0.02  # decades: a flatter loss is shown on a band this wide (about ±2 %)
+
+
 def log_axis(arrays) -> dict:
-    """Settings for a log axis showing ``arrays``: ticks at 1, 2, 5 x 10^k over a range of up
-    to two decades (Plotly's default labels every digit 2..9 there, in tiny type), only the
-    powers of ten beyond (1-2-5 on ten decades is a wall of labels)."""
+    """Settings for a log axis showing ``arrays``, with explicit range and tick labels so
+    that every range shows at least two labelled ticks (Plotly's own log ticks label only
+    1-2-5 or the powers of ten, so a loss that moves by a few percent, XOR after one step,
+    got no label at all).
+
+    The range is the data's, padded by 5 % of its span in decades (a flat one is widened to
+    ``MIN_LOG_SPAN`` decades around it). Ticks: over more than two decades the powers of ten
+    (every second one beyond twelve decades); over less, 1, 2, 5 × 10^k when at least three
+    of them fall in the range, else evenly spaced round values (step 1, 2, 2.5 or 5 × 10^k,
+    about four of them)."""
     values = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays] or [[]])
     values = values[np.isfinite(values) & (values > 0)]
-    decades = float(np.log10(values.max() / values.min())) if values.size else 0.0
-    if decades <= 2.0:
-        return dict(type="log", exponentformat="power", dtick="D2",
-                    minorloglabels="complete")
-    return dict(type="log", exponentformat="power", dtick=1 if decades <= 12 else 2,
-                minorloglabels="none")
+    if not values.size:
+        return dict(type="log", exponentformat="power", tickmode="auto")
+    a, b = float(np.log10(values.min())), float(np.log10(values.max()))
+    if b - a < MIN_LOG_SPAN:
+        middle = (a + b) / 2
+        a, b = middle - MIN_LOG_SPAN / 2, middle + MIN_LOG_SPAN / 2
+    pad = 0.05 * (b - a)
+    a, b = a - pad, b + pad
+    tickvals = log_ticks(a, b)
+    return dict(type="log", range=[a, b], tickmode="array", tickvals=tickvals,
+                ticktext=[tick_label(v, tickvals) for v in tickvals])
+
+
+def log_ticks(a: float, b: float) -> list[float]:
+    """Tick values inside [10^a, 10^b] (see :func:`log_axis`)."""
+    decades = b - a
+    if decades > 2.0:
+        every = 1 if decades <= 12 else 2
+        first = math.ceil(a / every) * every
+        return [10.0 ** k for k in range(first, math.floor(b) + 1, every)]
+    lo, hi = 10.0 ** a, 10.0 ** b
+    nice = [m * 10.0 ** k for k in range(math.floor(a), math.ceil(b) + 1) for m in (1, 2, 5)]
+    inside = [float(v) for v in nice if lo <= v <= hi]
+    if len(inside) >= 3:
+        return inside
+    raw = (hi - lo) / 4
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step)
+    return [float(f"{i * step:.12g}") for i in range(first, math.floor(hi / step) + 1)]
+
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def tick_label(value: float, ticks) -> str:
+    """A tick's text. Evenly spaced ticks (a narrow range) all get the decimals their step
+    needs ("0.680", "0.685", "0.690"); 1-2-5 and powers of ten are written short ("0.2",
+    "10"), and very small or large ones as a power of ten ("10⁻⁵", "2·10⁻⁵")."""
+    ticks = np.asarray(ticks, dtype=float)
+    gaps = np.diff(ticks)
+    even = gaps.size >= 1 and np.allclose(gaps, gaps[0], rtol=1e-6)
+    if value >= 1e4 or value < 1e-3:
+        mantissa, power = f"{value:.2e}".split("e")
+        head = "" if float(mantissa) == 1 else f"{float(mantissa):g}·"
+        return f"{head}10" + str(int(power)).translate(SUPERSCRIPT)
+    if even and gaps[0] < 1:
+        step = float(gaps[0])
+        digits = -math.floor(math.log10(step) + 1e-9)
+        if abs(step * 10 ** digits - round(step * 10 ** digits)) > 1e-6:
+            digits += 1  # a step of 0.25 needs two decimals
+        return f"{value:.{digits}f}"
+    return f"{value:g}"
 
 
 def log_safe(values) -> np.ndarray:

@@ -46,14 +46,25 @@ def test_query_values_are_parsed_and_typed():
 
 
 @pytest.mark.parametrize("key, bad", [
-    ("hl", "9"), ("hl", "two"), ("w", "0"), ("ds", "mnist"), ("noise", "nan"),
-    ("noise", "-1"), ("n", "1e9"), ("bn", "yes"), ("opt", "sgd"), ("lr", "-0.1"),
-    ("lr", "inf"), ("beta1", "1.0"), ("bs", "3"), ("ep", "20001"), ("test", "0.9"),
+    ("hl", "two"), ("ds", "mnist"), ("noise", "nan"), ("bn", "yes"), ("opt", "sgd"),
+    ("lr", "-0.1"), ("lr", "inf"), ("beta1", "1.0"), ("bs", "3"), ("hl", "1.5"),
 ])
 def test_malformed_query_value_is_reset_and_named(key, bad):
     values, notes = nm.parse_query({key: bad, "opt": "adam"} if key != "opt" else {key: bad})
     assert [(n.name, n.what, n[2]) for n in notes] == [(key, "reset", bad)]
     assert key not in values and f"h_adam_{key}" not in values
+
+
+@pytest.mark.parametrize("key, bad, nearest", [
+    ("hl", "9", 4), ("w", "0", 1), ("noise", "-1", 0.0), ("n", "1e9", nm.MAX_POINTS),
+    ("ep", "20001", nm.MAX_EPOCHS), ("test", "0.9", 0.5),
+])
+def test_out_of_range_query_number_is_clamped_and_named(key, bad, nearest):
+    """As on the race page: a readable number outside its closed range takes the nearest
+    allowed value (the open ranges of the optimizer's parameters, lr > 0, are reset)."""
+    values, notes = nm.parse_query({key: bad})
+    assert [(n.name, n.what, n[2]) for n in notes] == [(key, "clamped", bad)]
+    assert values[key] == nearest and notes[0][3] == nm._fmt(nearest)
 
 
 URL_KEYS = sorted(nm.url_keys("adam", "constant"))
@@ -374,7 +385,7 @@ def test_url_reproduces_configuration_and_reports_malformed_values():
     assert not at.exception
     assert at.selectbox(key="ds").value == "moons"
     assert at.slider(key="w").value == 6
-    assert at.slider(key="hl").value == 1  # reset to default
+    assert at.slider(key="hl").value == nm.MAX_HIDDEN_LAYERS  # clamped to the nearest
     warning = " ".join(w.value for w in at.warning)
     assert "hl" in warning and "lr" in warning
 

@@ -109,3 +109,60 @@ def test_malformed_link_is_reported_not_raised(page, app_url):
     text = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
     assert re.search(r"\bhl\b", text) and re.search(r"\blr\b", text)
     no_exception_on_page(page)
+
+
+def loss_tick_labels(page) -> list[str]:
+    """The labels of the loss axis (the curves' first y axis) as drawn."""
+    return page.evaluate(f"""() => Array.from(document.querySelectorAll(
+        '{CURVES} .yaxislayer-above .ytick text')).map(t => t.textContent)""")
+
+
+def test_loss_axis_is_labelled_after_one_step(page, app_url):
+    """XOR after one Step: the loss moved by a fraction of a percent; the log axis still
+    shows labelled ticks (Plotly's own 1-2-5 ticks showed none in such a narrow range)."""
+    open_network(page, app_url)
+    page.locator(".st-key-nn_step_btn button").first.click()
+    page.wait_for_function(f"""() => document.querySelector('{CURVES}').data[0].x.length
+                                     >= 2""", timeout=30_000)
+    wait_for_app(page)
+    page.wait_for_timeout(500)
+    labels = loss_tick_labels(page)
+    assert len(labels) >= 2, labels
+    assert epoch_of(page) == 1
+    no_exception_on_page(page)
+
+
+def test_a_scenario_link_shows_its_what_to_watch_box(page, app_url):
+    page.goto(f"{app_url}/network?sc=spiral")
+    wait_for_app(page)
+    page.wait_for_selector(f"{MAP} .main-svg", timeout=60_000)
+    assert page.locator(".st-key-nn_watch").is_visible()
+    assert "sc=spiral" in page.url
+    no_exception_on_page(page)
+
+
+def test_overfitting_scenario_from_its_link_adds_a_cure_in_one_click(page, app_url):
+    page.goto(f"{app_url}/network?sc=overfitting")
+    wait_for_app(page, timeout=60_000)
+    chart = ".st-key-nn_of_curves .js-plotly-plot"
+    page.wait_for_selector(f"{chart} .main-svg", timeout=60_000)
+    assert page.locator(".st-key-nn_watch").is_visible()
+    traces = "() => document.querySelector('.st-key-nn_of_curves .js-plotly-plot').data.length"
+    assert page.evaluate(traces) == 3
+    page.locator(".st-key-nn_of_l2 button").first.click()
+    page.wait_for_function(f"() => ({traces})() === 5", timeout=30_000)
+    wait_for_app(page)
+    assert page.locator(".st-key-nn_of_result_l2").is_visible()
+    assert page.locator(".st-key-nn_of_hist .js-plotly-plot").count() == 1
+    screenshot(page, "network_overfitting")
+    no_exception_on_page(page)
+    assert not page.errors
+
+
+def test_unknown_link_names_are_reported_and_removed(page, app_url):
+    open_network(page, app_url, "?dataset=nope&hl=999&sc=nope")
+    text = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
+    for name in ("dataset", "hl", "sc"):
+        assert re.search(rf"\b{name}\b", text), text
+    assert "dataset=" not in page.url and "sc=" not in page.url and "hl=4" in page.url
+    no_exception_on_page(page)

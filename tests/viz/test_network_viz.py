@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import datasets, mlp, optimizers
 from texts import t
@@ -225,7 +227,7 @@ def test_curves_loss_is_log_and_accuracy_is_percent():
     assert len(fig.data) == 4
     assert fig.layout.yaxis.type == "log"
     # 1.0 down to exp(-4.9) = 0.0074: more than two decades, one label per power of ten
-    assert fig.layout.yaxis.dtick == 1
+    assert list(fig.layout.yaxis.tickvals) == pytest.approx([0.01, 0.1, 1.0])
     assert tuple(fig.layout.yaxis2.range) == (0, 102)
     acc = [tr for tr in fig.data if tr.yaxis == "y2"]
     assert len(acc) == 2
@@ -243,8 +245,10 @@ def test_curves_of_a_diverged_run_stop_at_the_last_finite_loss():
     # the zero is drawn a decade below the smallest positive loss, not at 1e-300
     smallest = h["train_loss"][:12][h["train_loss"][:12] > 0].min()
     assert min(fig.data[0].y) == pytest.approx(smallest / 10, rel=1e-6)
-    # 1 down to ~0.03 (and the floor): short range, labelled 1-2-5
-    assert fig.layout.yaxis.dtick == "D2"
+    # 1 down to ~0.03 (and the floor): under two decades, labelled 1-2-5
+    ticks = np.array(fig.layout.yaxis.tickvals)
+    mantissas = np.round(ticks / 10.0 ** np.floor(np.log10(ticks) + 1e-9), 9)
+    assert len(ticks) >= 3 and set(mantissas) <= {1.0, 2.0, 5.0}
 
 
 def test_curves_for_regression_have_one_panel():
@@ -283,12 +287,66 @@ def test_grad_norm_figure_log_axis_one_line_per_layer():
     fig = ncurves.layer_grad_norm_figure(epochs, frozen(norms), ["layer 1", "layer 2", "output"])
     assert_all_finite(fig)
     assert fig.layout.yaxis.type == "log"
-    # six decades: one label per power of ten, no 2-5 in between
-    assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.minorloglabels == "none"
+    # seven decades: one label per power of ten, no 2-5 in between
+    # (the zero is drawn at 10⁻⁷, a decade below the smallest norm)
+    assert list(fig.layout.yaxis.ticktext) == ["10⁻⁷", "10⁻⁶", "10⁻⁵", "10⁻⁴", "0.001",
+                                               "0.01", "0.1", "1"]
     assert [tr.name for tr in fig.data] == ["layer 1", "layer 2", "output"]
     assert min(fig.data[0].y) > 0
     assert len(fig.data[2].x) == 20
     assert len({tr.line.color for tr in fig.data}) == 3
+
+
+def visible_ticks(axis: dict, values) -> list[float]:
+    """Tick values that Plotly labels: inside the axis range, and the range covers the data."""
+    a, b = axis["range"]
+    data = np.asarray(values, dtype=float)
+    assert 10 ** a <= data.min() and data.max() <= 10 ** b
+    assert len(axis["ticktext"]) == len(axis["tickvals"])
+    return [v for v in axis["tickvals"] if 10 ** a <= v <= 10 ** b]
+
+
+@pytest.mark.parametrize("values", [
+    [0.69315, 0.69313],             # XOR after one Step: the loss moved by 0.003 %
+    [0.7, 0.7],                     # one point (epoch 0)
+    [0.52, 0.71],                   # less than a factor of two: no 1-2-5 value inside
+    [0.21, 0.29], [3.0, 7.0], [1500.0, 1600.0], [2e-5, 3e-5],
+    [0.03, 1.0], [0.0074, 1.0],     # one or two decades
+    [1e-6, 1.0], [1e-30, 1e3],      # many decades
+])
+def test_log_axis_labels_at_least_two_ticks_at_every_range(values):
+    axis = ns.log_axis([np.array(values)])
+    ticks = visible_ticks(axis, values)
+    assert len(ticks) >= 2, axis
+    assert len(set(axis["ticktext"])) == len(axis["ticktext"])  # no two labels alike
+    # each label names its value
+    for value, text in zip(axis["tickvals"], axis["ticktext"], strict=True):
+        if "10" not in text or "·" not in text and not text.startswith("10"):
+            assert float(text) == pytest.approx(value, rel=1e-9)
+
+
+def test_log_axis_narrow_range_uses_round_evenly_spaced_values():
+    axis = ns.log_axis([np.array([0.6931, 0.6930])])
+    assert axis["ticktext"] == ["0.68", "0.69", "0.70", "0.71"]
+    axis = ns.log_axis([np.array([0.21, 0.29])])
+    assert axis["ticktext"] == ["0.225", "0.250", "0.275"]  # step 0.025: three decimals
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(-30, 30), st.floats(0, 40))
+def test_log_axis_any_range_has_two_visible_labels(low, decades):
+    values = np.array([10.0 ** low, 10.0 ** (low + decades)])
+    assert len(visible_ticks(ns.log_axis([values]), values)) >= 2
+
+
+def test_live_relayout_carries_the_loss_axis_ticks():
+    h = history(2)
+    h["train_loss"] = np.array([0.69315, 0.69313])
+    h["test_loss"] = np.array([0.69316, 0.69315])
+    relayout = ncurves.curves_axes(h)
+    assert relayout["yaxis.tickmode"] == "array"
+    assert len(relayout["yaxis.tickvals"]) >= 2
+    json.dumps(relayout)  # plain numbers for the canvas
 
 
 # --------------------------------------------------------------------------- inside the net
