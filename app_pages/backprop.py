@@ -324,15 +324,17 @@ def _reset() -> None:
 
 
 notes = ls.sync(PREFIX, FIELDS)
-st.markdown(f"### {t('backprop.title')}")
+# the title and Reset share a row; the views get the full width below (a segmented control
+# does not wrap inside a narrow column: at 150 % zoom it ran under the button)
+title_col, top_right = st.columns([4, 1], vertical_alignment="center")
+title_col.markdown(f"### {t('backprop.title')}")
 st.markdown(t("backprop.intro"))
 for note in notes:
     name, what, raw, value = note
     st.warning(t(f"lesson.url_{what}", name=name, raw=raw, value=value),
                icon=":material/link_off:")
-top_left, top_right = st.columns([5, 1], vertical_alignment="bottom")
-top_left.segmented_control(t("backprop.view"), options=VIEWS, key=K("view"), required=True,
-                           format_func=lambda v: t(f"backprop.view_{v}"))
+st.segmented_control(t("backprop.view"), options=VIEWS, key=K("view"), required=True,
+                     format_func=lambda v: t(f"backprop.view_{v}"))
 top_right.button(t("lesson.reset"), key="bp_reset_defaults", on_click=_reset,
                  icon=":material/restart_alt:", width="stretch")
 view = ss[K("view")] if ss[K("view")] in VIEWS else "apples"

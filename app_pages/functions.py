@@ -307,13 +307,15 @@ def _reset() -> None:
 
 
 notes = ls.sync(PREFIX, FIELDS)
-st.markdown(f"### {t('functions.title')}")
+# the title and Reset share a row; the views get the full width below (a segmented control
+# does not wrap inside a narrow column: at 150 % zoom it ran under the button)
+title_col, top_right = st.columns([4, 1], vertical_alignment="center")
+title_col.markdown(f"### {t('functions.title')}")
 for name, what, raw, value in notes:
     st.warning(t(f"lesson.url_{what}", name=name, raw=raw, value=value),
                icon=":material/link_off:")
-top_left, top_right = st.columns([5, 1], vertical_alignment="bottom")
-top_left.segmented_control(t("functions.view"), options=VIEWS, key=K("view"), required=True,
-                           format_func=lambda v: t(f"functions.view_{v}"))
+st.segmented_control(t("functions.view"), options=VIEWS, key=K("view"), required=True,
+                     format_func=lambda v: t(f"functions.view_{v}"))
 top_right.button(t("lesson.reset"), key="fn_reset_defaults", on_click=_reset,
                  icon=":material/restart_alt:", width="stretch")
 view = ss[K("view")] if ss[K("view")] in VIEWS else "activations"
