@@ -50,7 +50,7 @@ CHECK_JS = r"""
   // (a) labels that are cut: text wider than its box, or an active ellipsis (Streamlit
   // cuts a long button or toggle label in a div with text-overflow: ellipsis)
   const labels = main.querySelectorAll(
-    '[data-testid="stWidgetLabel"] p, button p, button[role="tab"] p, .dl-btn, ' +
+    '[data-testid="stWidgetLabel"] p, button, button p, button[role="tab"] p, .dl-btn, ' +
     '.dl-name, .dl-step-label, [data-testid="stMarkdownContainer"] h4, ' +
     '[data-testid="stHeading"] h1, [data-testid="stHeading"] h2, [data-testid="stHeading"] h3');
   const cut = new Set();
@@ -64,6 +64,12 @@ CHECK_JS = r"""
       cut.add(el);
   }
   for (const el of cut) problems.push(`cut: ${name(el)}`);
+  // ... or pushed out of the page's right edge
+  const right = main.getBoundingClientRect().right;
+  for (const el of main.querySelectorAll('button, input, [data-baseweb="select"]')) {
+    if (visible(el) && !el.closest('.js-plotly-plot')
+        && el.getBoundingClientRect().right > right + 1) problems.push(`off page: ${name(el)}`);
+  }
   // the tab list scrolls sideways when the tabs do not fit: a tab is then hidden
   for (const list of main.querySelectorAll('[role="tablist"]')) {
     if (visible(list) && list.scrollWidth > list.clientWidth + 1)
