@@ -23,6 +23,7 @@ CSS = """<style>
 [data-testid='stMain'] button [data-testid='stMarkdownContainer'],
 [data-testid='stMain'] [data-testid='stWidgetLabel'] [data-testid='stMarkdownContainer']
   {white-space:normal;overflow:visible;text-overflow:clip}
+[data-testid='stMain'] button p{white-space:normal}
 [data-testid='stMain'] [role='tablist']{flex-wrap:wrap;row-gap:2px}
 .stApp:has([data-testid='stExpandSidebarButton']) [data-testid='stMainBlockContainer']
   {padding-left:3.75rem}
