@@ -5,8 +5,9 @@ Browser zoom (which Home recommends for the back row) shrinks the CSS-pixel view
 
 * a label is never cut to "Pr…" or "Rese…": button, toggle and tab labels wrap instead,
   and a row of tabs wraps rather than scrolling its last tab out of sight;
-* the sidebar takes less of a narrow window (it stays resizable and collapsible), and
-  on a phone-sized one Streamlit collapses it (``initial_sidebar_state="auto"``);
+* the sidebar is wide enough for the longest surface name in its selectbox (a selectbox
+  shows its value in a one-line input: "Rotated ill-conditioned quadratic" needs 209 px),
+  and on a phone-sized window Streamlit collapses it (``initial_sidebar_state="auto"``);
 * with the sidebar collapsed, its opener (») sits at the top left of the page: the page
   starts to its right, so no title runs under it; in a phone-sized window the header is
   opaque, so the page starts below it.
@@ -24,12 +25,11 @@ CSS = """<style>
 [data-testid='stMain'] [data-testid='stWidgetLabel'] [data-testid='stMarkdownContainer']
   {white-space:normal;overflow:visible;text-overflow:clip}
 [data-testid='stMain'] button p{white-space:normal}
+[data-testid='stMain'] table th{word-break:keep-all}
 [data-testid='stMain'] [role='tablist']{flex-wrap:wrap;row-gap:2px}
 .stApp:has([data-testid='stExpandSidebarButton']) [data-testid='stMainBlockContainer']
   {padding-left:3.75rem}
-@media (max-width:1100px){
-  [data-testid='stSidebar']{width:236px!important;min-width:236px!important}
-}
+[data-testid='stSidebar']{min-width:312px}
 @media (max-width:760px){
   .stApp [data-testid='stMainBlockContainer']{padding-top:4rem}
 }

@@ -173,7 +173,9 @@ def page_style() -> None:
             # below 1000 px the curves go under the map: side by side they had 210 px
             "@media (max-width:1000px){.st-key-race_body>div>[data-testid='stHorizontalBlock']"
             "{flex-wrap:wrap}.st-key-race_body>div>[data-testid='stHorizontalBlock']>"
-            "[data-testid='stColumn']{flex:1 1 100%;min-width:100%}}</style>")
+            "[data-testid='stColumn']{flex:1 1 100%;min-width:100%}}"
+            ".st-key-race_watch [data-testid='stAlertContainer']{max-height:36vh;"
+            "overflow-y:auto}</style>")
     present.style(ss)
 
 
@@ -235,8 +237,10 @@ def race_panel() -> None:
 
     with right:
         if shown.scenario in SCENARIOS:
-            st.info(f"**{rt.scenario_title(shown.scenario)}** — "
-                    f"{rt.scenario_watch(shown.scenario)}", icon=":material/visibility:")
+            # a long story scrolls inside its box: the curves' tabs stay on a 720 p screen
+            with st.container(key="race_watch"):
+                st.info(f"**{rt.scenario_title(shown.scenario)}** — "
+                        f"{rt.scenario_watch(shown.scenario)}", icon=":material/visibility:")
         for b in np.flatnonzero(result.diverged):
             key = shown.optimizer_keys[b]
             reason = rcomp.stop_reason(surface, result, b)  # "start": said above already
@@ -264,8 +268,14 @@ def race_panel() -> None:
                 tol = st.select_slider(t("race.tolerance"),
                                        options=[1e-6, 1e-4, 1e-3, 1e-2, 1e-1], value=1e-3,
                                        key="tol", format_func=lambda v: f"{v:g}")
-                st.dataframe(race_export.summary_frame(surface, result, list(names), tol=tol),
-                             hide_index=True, width="stretch")
+                # a table that wraps its headers to the column's width (a scrolling grid cut
+                # its last column off at 1280×720)
+                frame = race_export.summary_frame(surface, result, list(names), tol=tol)
+                if not result.diverged.any():  # a column of "no": the warnings above say it
+                    frame = frame.drop(columns=t("race_viz.col_diverged"))
+                numeric = frame.select_dtypes("number").columns
+                st.table(frame.style.format("{:.4g}", subset=numeric, na_rep="—")
+                         .hide(axis="index"))
         if tab_settings.open:
             with tab_settings:
                 st.caption(t("race.settings_intro"))

@@ -50,7 +50,9 @@ def _curve_layout(y_title: str, log_y: bool, present: bool, w: Words) -> dict:
                     font=dict(size=f.legend)),
         xaxis=dict(title=dict(text=w.t("race_viz.step"), font=dict(size=f.label)),
                    tickfont=dict(size=f.tick)),
-        yaxis=dict(title=dict(text=y_title, font=dict(size=f.label)),
+        # the scale's note on a second line: one line was taller than the plot and cut
+        yaxis=dict(title=dict(text=y_title.replace(" (", "<br>(", 1), font=dict(size=f.label)),
+                   automargin=True,
                    type="log" if log_y else "linear", exponentformat="power",
                    tickfont=dict(size=f.tick)),
     )

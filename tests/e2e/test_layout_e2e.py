@@ -63,7 +63,14 @@ CHECK_JS = r"""
         && el.scrollWidth > el.clientWidth + 1 && ![...cut].some(c => c.contains(el)))
       cut.add(el);
   }
-  for (const el of cut) problems.push(`cut: ${name(el)}`);
+  // a selectbox shows its value in an input (it cannot wrap): cut when it scrolls, in the
+  // sidebar too (its width is the sidebar's)
+  for (const el of document.querySelectorAll(
+      '[data-testid="stMain"] [data-testid="stSelectbox"] input, ' +
+      '[data-testid="stSidebar"] [data-testid="stSelectbox"] input')) {
+    if (visible(el) && el.value && el.scrollWidth > el.clientWidth + 1) cut.add(el);
+  }
+  for (const el of cut) problems.push(`cut: ${name(el)} ${el.value || ''}`.trim());
   // ... or pushed out of the page's right edge
   const right = main.getBoundingClientRect().right;
   for (const el of main.querySelectorAll('button, input, [data-baseweb="select"]')) {
