@@ -324,10 +324,11 @@ def _reset() -> None:
 
 
 notes = ls.sync(PREFIX, FIELDS)
-# the title and Reset share a row; the views get the full width below (a segmented control
-# does not wrap inside a narrow column: at 150 % zoom it ran under the button)
-title_col, top_right = st.columns([4, 1], vertical_alignment="center")
-title_col.markdown(f"### {t('backprop.title')}")
+# the title and Reset share a row that wraps (Reset goes under the title when the window
+# is narrow, never cut mid-word); the views get the full width below (a segmented control
+# in a narrow column ran under the button at 150 % zoom)
+top_row = st.container(horizontal=True, vertical_alignment="center")
+top_row.markdown(f"### {t('backprop.title')}", width="stretch")
 st.markdown(t("backprop.intro"))
 for note in notes:
     name, what, raw, value = note
@@ -335,8 +336,8 @@ for note in notes:
                icon=":material/link_off:")
 st.segmented_control(t("backprop.view"), options=VIEWS, key=K("view"), required=True,
                      format_func=lambda v: t(f"backprop.view_{v}"))
-top_right.button(t("lesson.reset"), key="bp_reset_defaults", on_click=_reset,
-                 icon=":material/restart_alt:", width="stretch")
+top_row.button(t("lesson.reset"), key="bp_reset_defaults", on_click=_reset,
+               icon=":material/restart_alt:", width="content")
 view = ss[K("view")] if ss[K("view")] in VIEWS else "apples"
 VIEW_FUNCTIONS[view]()
 ls.publish(PREFIX, FIELDS, view)

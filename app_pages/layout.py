@@ -4,7 +4,7 @@ Browser zoom (which Home recommends for the back row) shrinks the CSS-pixel view
 150 % on a 1280×720 projector lays the page out in 853×480 px, 200 % in 640×360. There
 
 * a label is never cut to "Pr…" or "Rese…": button, toggle and tab labels wrap instead,
-  and a row of tabs wraps rather than scrolling its last tab out of sight;
+  and a row of tabs or pills wraps rather than scrolling its last one out of sight;
 * the sidebar is wide enough for the longest surface name in its selectbox (a selectbox
   shows its value in a one-line input: "Rotated ill-conditioned quadratic" needs 209 px),
   and on a phone-sized window Streamlit collapses it (``initial_sidebar_state="auto"``);
@@ -27,6 +27,8 @@ CSS = """<style>
 [data-testid='stMain'] button p{white-space:normal}
 [data-testid='stMain'] table th{word-break:keep-all}
 [data-testid='stMain'] [role='tablist']{flex-wrap:wrap;row-gap:2px}
+[data-testid='stMain'] [data-testid='stButtonGroup'] div:has(> button)
+  {flex-wrap:wrap;overflow-x:visible;mask-image:none;-webkit-mask-image:none}
 .stApp:has([data-testid='stExpandSidebarButton']) [data-testid='stMainBlockContainer']
   {padding-left:3.75rem}
 [data-testid='stSidebar']{min-width:312px}

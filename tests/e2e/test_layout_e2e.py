@@ -77,6 +77,11 @@ CHECK_JS = r"""
     if (visible(el) && !el.closest('.js-plotly-plot')
         && el.getBoundingClientRect().right > right + 1) problems.push(`off page: ${name(el)}`);
   }
+  // a row of pills scrolls sideways (behind a fade) when it does not fit: one is hidden
+  for (const row of main.querySelectorAll('[data-testid="stButtonGroup"] div')) {
+    if (visible(row) && getComputedStyle(row).overflowX !== 'visible'
+        && row.scrollWidth > row.clientWidth + 1) problems.push(`cut: pills of ${name(row)}`);
+  }
   // the tab list scrolls sideways when the tabs do not fit: a tab is then hidden
   for (const list of main.querySelectorAll('[role="tablist"]')) {
     if (visible(list) && list.scrollWidth > list.clientWidth + 1)
