@@ -3,7 +3,7 @@
 Browser zoom (which Home recommends for the back row) shrinks the CSS-pixel viewport:
 150 % on a 1280×720 projector lays the page out in 853×480 px, 200 % in 640×360. There
 
-* a label is never cut to "Pr…" or "Rese…": button, toggle and tab labels wrap instead,
+* a label is never cut to "Pr…" or "Rese…": button, toggle, tab and page-link labels wrap,
   and a row of tabs or pills wraps rather than scrolling its last one out of sight;
 * the sidebar is wide enough for the longest surface name in its selectbox (a selectbox
   shows its value in a one-line input: "Rotated ill-conditioned quadratic" needs 209 px),
@@ -25,6 +25,9 @@ CSS = """<style>
 [data-testid='stMain'] [data-testid='stWidgetLabel'] [data-testid='stMarkdownContainer']
   {white-space:normal;overflow:visible;text-overflow:clip}
 [data-testid='stMain'] button p{white-space:normal}
+[data-testid='stMain'] [data-testid='stPageLink-NavLink'] span:not([data-testid='stIconMaterial']),
+[data-testid='stMain'] [data-testid='stPageLink-NavLink'] p
+  {white-space:normal;text-overflow:clip}
 [data-testid='stMain'] table th{word-break:keep-all}
 [data-testid='stMain'] [role='tablist']{flex-wrap:wrap;row-gap:2px}
 [data-testid='stMain'] [data-testid='stButtonGroup'] div:has(> button)
