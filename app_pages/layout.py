@@ -5,9 +5,9 @@ Browser zoom (which Home recommends for the back row) shrinks the CSS-pixel view
 
 * a label is never cut to "Pr…" or "Rese…": button, toggle, tab and page-link labels wrap,
   and a row of tabs or pills wraps rather than scrolling its last one out of sight;
-* the sidebar is wide enough for the longest surface name in its selectbox (a selectbox
-  shows its value in a one-line input: "Rotated ill-conditioned quadratic" needs 209 px),
-  and on a phone-sized window Streamlit collapses it (``initial_sidebar_state="auto"``);
+* the sidebar keeps Streamlit's width (312 px made the network page's live training miss
+  its Pause in the browser test), and a phone-sized window starts with it collapsed
+  (``initial_sidebar_state="auto"``);
 * with the sidebar collapsed, its opener (») sits at the top left of the page: the page
   starts to its right, so no title runs under it; in a phone-sized window the header is
   opaque, so the page starts below it.
@@ -30,11 +30,10 @@ CSS = """<style>
   {white-space:normal;text-overflow:clip}
 [data-testid='stMain'] table th{word-break:keep-all}
 [data-testid='stMain'] [role='tablist']{flex-wrap:wrap;row-gap:2px}
-[data-testid='stMain'] [data-testid='stButtonGroup'] div:has(> button)
+[data-testid='stMain'] [data-testid='stButtonGroup'] > div
   {flex-wrap:wrap;overflow-x:visible;mask-image:none;-webkit-mask-image:none}
-.stApp:has([data-testid='stExpandSidebarButton']) [data-testid='stMainBlockContainer']
+[data-testid='stSidebar'][data-collapsed='true'] ~ div [data-testid='stMainBlockContainer']
   {padding-left:3.75rem}
-[data-testid='stSidebar']{min-width:312px}
 @media (max-width:760px){
   .stApp [data-testid='stMainBlockContainer']{padding-top:4rem}
 }
