@@ -67,7 +67,7 @@ CHECK_JS = r"""
   // sidebar too (its width is the sidebar's)
   for (const el of document.querySelectorAll(
       '[data-testid="stMain"] [data-testid="stSelectbox"] input, ' +
-      '[data-testid="stSidebar"] [data-testid="stSelectbox"] input')) {
+      '[data-testid="stSidebar"][data-collapsed="false"] [data-testid="stSelectbox"] input')) {
     if (visible(el) && el.value && el.scrollWidth > el.clientWidth + 1) cut.add(el);
   }
   for (const el of cut) problems.push(`cut: ${name(el)} ${el.value || ''}`.trim());
