@@ -9,6 +9,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st  # noqa: E402
 
 import texts  # noqa: E402
+from app_pages import layout  # noqa: E402
 from texts import t  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -17,8 +18,11 @@ st.set_page_config(
     page_title="Descent Lab",
     page_icon=str(HERE / "assets" / "icon.png"),
     layout="wide",
-    initial_sidebar_state="expanded",
+    # expanded on a screen, collapsed on a phone-sized window (200 % zoom on 1280×720)
+    initial_sidebar_state="auto",
 )
+
+layout.style()
 
 available = texts.languages()
 # The language is kept in the URL as its code (?lang=ko) so a shared link opens in it. Not a

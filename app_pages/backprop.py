@@ -324,17 +324,20 @@ def _reset() -> None:
 
 
 notes = ls.sync(PREFIX, FIELDS)
-st.markdown(f"### {t('backprop.title')}")
+# the title and Reset share a row that wraps (Reset goes under the title when the window
+# is narrow, never cut mid-word); the views get the full width below (a segmented control
+# in a narrow column ran under the button at 150 % zoom)
+top_row = st.container(horizontal=True, vertical_alignment="center")
+top_row.markdown(f"### {t('backprop.title')}", width="stretch")
 st.markdown(t("backprop.intro"))
 for note in notes:
     name, what, raw, value = note
     st.warning(t(f"lesson.url_{what}", name=name, raw=raw, value=value),
                icon=":material/link_off:")
-top_left, top_right = st.columns([5, 1], vertical_alignment="bottom")
-top_left.segmented_control(t("backprop.view"), options=VIEWS, key=K("view"), required=True,
-                           format_func=lambda v: t(f"backprop.view_{v}"))
-top_right.button(t("lesson.reset"), key="bp_reset_defaults", on_click=_reset,
-                 icon=":material/restart_alt:", width="stretch")
+st.segmented_control(t("backprop.view"), options=VIEWS, key=K("view"), required=True,
+                     format_func=lambda v: t(f"backprop.view_{v}"))
+top_row.button(t("lesson.reset"), key="bp_reset_defaults", on_click=_reset,
+               icon=":material/restart_alt:", width="content")
 view = ss[K("view")] if ss[K("view")] in VIEWS else "apples"
 VIEW_FUNCTIONS[view]()
 ls.publish(PREFIX, FIELDS, view)

@@ -307,15 +307,18 @@ def _reset() -> None:
 
 
 notes = ls.sync(PREFIX, FIELDS)
-st.markdown(f"### {t('functions.title')}")
+# the title and Reset share a row that wraps (Reset goes under the title when the window
+# is narrow, never cut mid-word); the views get the full width below (a segmented control
+# in a narrow column ran under the button at 150 % zoom)
+top_row = st.container(horizontal=True, vertical_alignment="center")
+top_row.markdown(f"### {t('functions.title')}", width="stretch")
 for name, what, raw, value in notes:
     st.warning(t(f"lesson.url_{what}", name=name, raw=raw, value=value),
                icon=":material/link_off:")
-top_left, top_right = st.columns([5, 1], vertical_alignment="bottom")
-top_left.segmented_control(t("functions.view"), options=VIEWS, key=K("view"), required=True,
-                           format_func=lambda v: t(f"functions.view_{v}"))
-top_right.button(t("lesson.reset"), key="fn_reset_defaults", on_click=_reset,
-                 icon=":material/restart_alt:", width="stretch")
+st.segmented_control(t("functions.view"), options=VIEWS, key=K("view"), required=True,
+                     format_func=lambda v: t(f"functions.view_{v}"))
+top_row.button(t("lesson.reset"), key="fn_reset_defaults", on_click=_reset,
+               icon=":material/restart_alt:", width="content")
 view = ss[K("view")] if ss[K("view")] in VIEWS else "activations"
 VIEW_FUNCTIONS[view]()
 ls.publish(PREFIX, FIELDS, view)

@@ -165,19 +165,29 @@ def about(exp, surface) -> None:
 
 
 def page_style() -> None:
-    # a projector has 720 px: little empty space above the title, so the map and Play fit
-    st.html("<style>[data-testid='stMainBlockContainer']{padding:2rem 1.5rem 2rem 1.5rem}"
-            "</style>")
+    # a projector has 720 px: little empty space above the title, so the map and Play fit;
+    # in a narrow window (browser zoom) the title row breaks into two (title and Present,
+    # then the optimizers on a line of their own) and the curves go under the map
+    st.html("<style>[data-testid='stMainBlockContainer']{padding:2rem 1.5rem}"
+            "@media (max-width:1100px){.st-key-race_header [data-testid='stHorizontalBlock']"
+            "{flex-wrap:wrap}.st-key-race_header [data-testid='stColumn']:nth-child(2)"
+            "{order:3;flex:1 1 100%;min-width:100%}}"
+            # below 1000 px the curves go under the map: side by side they had 210 px
+            "@media (max-width:1000px){.st-key-race_body>div>[data-testid='stHorizontalBlock']"
+            "{flex-wrap:wrap}.st-key-race_body>div>[data-testid='stHorizontalBlock']>"
+            "[data-testid='stColumn']{flex:1 1 100%;min-width:100%}}"
+            ".st-key-race_watch [data-testid='stAlertContainer']{max-height:36vh;"
+            "overflow-y:auto}</style>")
     present.style(ss)
 
 
 def header() -> None:
     """Title, the optimizers in the race, and Present: one row, so the map starts high.
     A change here reruns the page (the fragment reads the optimizers from the state)."""
-    title, picker, toggle = st.columns([1.25, 3.35, 1.2], vertical_alignment="center")
-    # one line: the title never wraps (a long translation is cut, never broken mid-word)
-    title.markdown(f"<h4 style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis;"
-                   f"margin:0'>{t('race.title')}</h4>", unsafe_allow_html=True)
+    with st.container(key="race_header"):
+        title, picker, toggle = st.columns([1.25, 3.35, 1.2], vertical_alignment="center")
+    # the title wraps between words rather than being cut ("Opti…" at 150 % zoom)
+    title.markdown(f"<h4 style='margin:0'>{t('race.title')}</h4>", unsafe_allow_html=True)
     with picker:
         rc.optimizer_picker()
     with toggle.container(horizontal=True, vertical_alignment="center"):
@@ -217,7 +227,8 @@ def race_panel() -> None:
     if not shown.optimizers:
         st.info(t("race.no_optimizer"))
         return
-    left, right = st.columns([3, 2] if presenting else [5, 3], gap="small")
+    with st.container(key="race_body"):
+        left, right = st.columns([3, 2] if presenting else [5, 3], gap="small")
     core = rcomp.core(shown)
     result = rcomp.run_race(core)
     names = names_of(shown)
@@ -228,8 +239,10 @@ def race_panel() -> None:
 
     with right:
         if shown.scenario in SCENARIOS:
-            st.info(f"**{rt.scenario_title(shown.scenario)}** — "
-                    f"{rt.scenario_watch(shown.scenario)}", icon=":material/visibility:")
+            # a long story scrolls inside its box: the curves' tabs stay on a 720 p screen
+            with st.container(key="race_watch"):
+                st.info(f"**{rt.scenario_title(shown.scenario)}** — "
+                        f"{rt.scenario_watch(shown.scenario)}", icon=":material/visibility:")
         for b in np.flatnonzero(result.diverged):
             key = shown.optimizer_keys[b]
             reason = rcomp.stop_reason(surface, result, b)  # "start": said above already
@@ -257,8 +270,14 @@ def race_panel() -> None:
                 tol = st.select_slider(t("race.tolerance"),
                                        options=[1e-6, 1e-4, 1e-3, 1e-2, 1e-1], value=1e-3,
                                        key="tol", format_func=lambda v: f"{v:g}")
-                st.dataframe(race_export.summary_frame(surface, result, list(names), tol=tol),
-                             hide_index=True, width="stretch")
+                # a table that wraps its headers to the column's width (a scrolling grid cut
+                # its last column off at 1280×720)
+                frame = race_export.summary_frame(surface, result, list(names), tol=tol)
+                if not result.diverged.any():  # a column of "no": the warnings above say it
+                    frame = frame.drop(columns=t("race_viz.col_diverged"))
+                numeric = frame.select_dtypes("number").columns
+                st.table(frame.style.format("{:.4g}", subset=numeric, na_rep="—")
+                         .hide(axis="index"))
         if tab_settings.open:
             with tab_settings:
                 st.caption(t("race.settings_intro"))

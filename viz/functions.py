@@ -1,6 +1,7 @@
 """Plotly figures of the Functions page: arrays from :mod:`engine.functions` in, figures out.
 
-Every figure uses fonts readable from the back of a classroom (ticks 15 px, titles 18 px)
+Every figure uses the shared font sizes of :data:`viz.style.FONTS` (ticks 15 px, axis titles
+16 px, chart titles 18 px), readable from the back of a classroom,
 and fills the width it is given.  No NaN or inf reaches a trace: the callers pass finite
 arrays, and the one place where a value can be exactly 0 on a log axis (a product of
 derivatives of a dead ReLU) leaves that point out and says so in the legend.
@@ -13,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from texts import t
+from viz.style import FONTS
 
 __all__ = [
     "PLOTLY_CONFIG",
@@ -34,8 +36,8 @@ GREEN = "#009E73"
 GREY = "#9A9A9A"
 SERIES = {"sigmoid": BLUE, "tanh": GREEN, "relu": ORANGE, "leaky_relu": "#CC79A7",
           "linear": GREY, "step": INK}
-FONT = dict(size=16, family="Source Sans Pro, Arial, sans-serif", color=INK)
-TICK_FONT = dict(size=15, color=INK)
+FONT = dict(size=FONTS.tick, family="Source Sans Pro, Arial, sans-serif", color=INK)
+TICK_FONT = dict(size=FONTS.tick, color=INK)
 PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False,
                  "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 HEIGHT = 380
@@ -45,14 +47,18 @@ def _layout(fig: go.Figure, height: int = HEIGHT, legend: bool = False) -> go.Fi
     fig.update_layout(
         height=height, font=FONT, margin=dict(l=60, r=20, t=50, b=55),
         paper_bgcolor="white", plot_bgcolor="white", showlegend=legend,
-        legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom", font=dict(size=15)),
-        hoverlabel=dict(font_size=15),
+        legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom",
+                    font=dict(size=FONTS.legend)),
+        hoverlabel=dict(font_size=FONTS.tick),
     )
     fig.update_xaxes(tickfont=TICK_FONT, gridcolor="#E5E7EB", zerolinecolor="#9CA3AF",
-                     title_font=dict(size=16))
+                     title_font=dict(size=FONTS.label))
     fig.update_yaxes(tickfont=TICK_FONT, gridcolor="#E5E7EB", zerolinecolor="#9CA3AF",
-                     title_font=dict(size=16))
-    fig.update_annotations(font_size=17)
+                     title_font=dict(size=FONTS.label))
+    # marks' labels (a line's value) at the label size; subplot titles (paper-placed) at
+    # the title size
+    fig.update_annotations(font_size=FONTS.label)
+    fig.update_annotations(selector=dict(yref="paper"), font_size=FONTS.title)
     return fig
 
 
@@ -73,7 +79,7 @@ def activation_figure(z: np.ndarray, f: np.ndarray, df: np.ndarray, *, name: str
     fig.add_hline(y=max_derivative, line=dict(color=RED, dash="dash", width=1.5), row=1,
                   col=2, annotation_text=t("functions_viz.max_derivative",
                                            value=f"{max_derivative:g}"),
-                  annotation_position="top left", annotation_font_size=15)
+                  annotation_position="top left")
     if point is not None:
         pz, pf, pd = point
         for col, y in ((1, pf), (2, pd)):
@@ -153,7 +159,6 @@ def softmax_figure(z: np.ndarray, p: np.ndarray) -> go.Figure:
     pad = 0.2 * max(high - low, 1e-9)
     fig.update_yaxes(range=[low - (pad if low < 0 else 0), high + pad], row=1, col=1)
     fig.update_yaxes(range=[0, 1.15], row=1, col=2)
-    fig.update_xaxes(tickfont=dict(size=16))
     return _layout(fig, height=360)
 
 
@@ -221,7 +226,7 @@ def perceptron_figure(w1: float, w2: float, b: float, targets, outputs) -> go.Fi
         fig.add_trace(go.Scatter(
             x=points[mask, 0], y=points[mask, 1], mode="markers+text",
             text=[f"{value}" for _ in range(int(mask.sum()))], textposition="top right",
-            textfont=dict(size=18, color=INK),
+            textfont=dict(size=FONTS.label, color=INK),
             marker=dict(size=24, color=color, symbol=symbol, line=dict(color=INK, width=1.5)),
             hovertemplate="x₁ = %{x}, x₂ = %{y}<extra></extra>"))
     wrong = targets != outputs

@@ -41,9 +41,14 @@ def graph_css(font_size: int = FONT_SIZE) -> str:
 
     Streamlit's own style sets every SVG text of a Graphviz chart to about 10 px, which
     overrides the sizes in the SVG (presentation attributes lose to any CSS rule): the
-    labels then shrink inside the space laid out for them.  These rules restore them."""
+    labels then shrink inside the space laid out for them.  These rules restore them.
+    In a narrow window (browser zoom) the drawing keeps at least 680 px of width and
+    scrolls sideways, rather than shrinking its labels below reading size (the notes'
+    graphs are about 900 px wide as laid out)."""
     chart = '[data-testid="stGraphVizChart"] svg'
-    return (f"<style>{chart} g.node text {{font-size: {font_size}px !important;}}"
+    return ('<style>[data-testid="stGraphVizChart"]{overflow-x:auto}'
+            f'{chart}{{min-width:680px}}'
+            f"{chart} g.node text {{font-size: {font_size}px !important;}}"
             f"{chart} g.edge text {{font-size: {font_size - 2}px !important;}}"
             f"{chart} g.op text:nth-of-type(1) {{font-size: {font_size + 10}px !important;}}"
             f"{chart} g.op text:nth-of-type(2) {{font-size: {font_size - 4}px !important;}}"

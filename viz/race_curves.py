@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from viz.encode import f32, figure_dict, template
-from viz.style import OptimizerStyle, Words, fonts, num
+from viz.style import OptimizerStyle, Words, fonts, log_axis_ticks, num
 
 __all__ = [
     "CURVE_WORDS",
@@ -28,7 +28,7 @@ __all__ = [
 
 CURVE_WORDS = ("race_viz.step", "race_viz.diverged_legend", "race_viz.diverged_at",
                "race_viz.axis_loss", "race_viz.axis_loss_gap", "race_viz.axis_grad",
-               "teach.curve_below", "teach.curve_above")
+               "teach.curve_below", "teach.curve_above", "race_readable.gap_hover")
 
 
 def curve_words() -> Words:
@@ -50,7 +50,9 @@ def _curve_layout(y_title: str, log_y: bool, present: bool, w: Words) -> dict:
                     font=dict(size=f.legend)),
         xaxis=dict(title=dict(text=w.t("race_viz.step"), font=dict(size=f.label)),
                    tickfont=dict(size=f.tick)),
-        yaxis=dict(title=dict(text=y_title, font=dict(size=f.label)),
+        # the scale's note on a second line: one line was taller than the plot and cut
+        yaxis=dict(title=dict(text=y_title.replace(" (", "<br>(", 1), font=dict(size=f.label)),
+                   automargin=True,
                    type="log" if log_y else "linear", exponentformat="power",
                    tickfont=dict(size=f.tick)),
     )
@@ -62,6 +64,7 @@ def _curves(result, names, styles: Sequence[OptimizerStyle], values: np.ndarray,
     array is sent), dashed per optimizer; a ✕ at the last valid row of a diverged run."""
     data = []
     hover = f"%{{fullData.name}}: {value_label} = %{{y:.4g}}<extra></extra>"
+    drawn = [values[:valid_rows(result, b), b] for b in range(values.shape[1])]
     for b in range(values.shape[1]):
         n = valid_rows(result, b)
         data.append(dict(type="scatter", x0=0, dx=1, y=f32(values[:n, b]), mode="lines",
@@ -76,7 +79,11 @@ def _curves(result, names, styles: Sequence[OptimizerStyle], values: np.ndarray,
         marker=dict(symbol="x", size=16, color="#C00000"),
         hovertext=[w.t("race_viz.diverged_at", name=names[b], step=int(result.diverged_at[b]))
                    for b in div], hoverinfo="text"))
-    return dict(data=data, layout=_curve_layout(y_title, log_y, present, w))
+    layout = _curve_layout(y_title, log_y, present, w)
+    if log_y:  # numbers on the axis at every range (Plotly's own show none under a decade)
+        layout["yaxis"].update({k: v for k, v in log_axis_ticks(
+            np.concatenate(drawn) if drawn else []).items() if v is not None})
+    return dict(data=data, layout=layout)
 
 
 def loss_shift(result, log_y: bool, f_min: float | None) -> float | None:
@@ -135,8 +142,10 @@ def _loss_spec(result, names, styles, log_y: bool, f_min: float | None,
         if y_range is not None and not log_y:
             _clip(spec, result, names, loss, y_range, present, w)
         return spec
+    # the title says what the curve is; the hover gives the exact offset
     spec = _curves(result, names, styles, loss - shift + LOG_GAP_FLOOR,
-                   w.t("race_viz.axis_loss_gap"), log_y, "f − f*", present, w)
+                   w.t("race_viz.axis_loss_gap"), log_y,
+                   w.t("race_readable.gap_hover", fstar=num(shift)), present, w)
     spec["layout"]["meta"] = {"f_star": shift}
     return spec
 

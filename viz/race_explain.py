@@ -3,12 +3,11 @@
 :func:`step_numbers` reads one step of a race recorded with ``record="full"``;
 :func:`latex_with_numbers` writes the optimizer's implemented rule with those numbers;
 :func:`add_step_arrows` draws −γ·g, the momentum part, NAG's look-ahead and the real step
-on a zoomed map.
+on a zoomed map, named in the legend.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from types import SimpleNamespace
@@ -137,17 +136,23 @@ def quantities_table(spec, numbers: Mapping) -> str:
 
 _ARROW_COLORS = {"grad": "#C00000", "momentum": "#0072B2", "lookahead": "#7B3294",
                  "step": "#000000"}
+# told apart without colour too: each arrow's width, and its legend entry's dash
+_ARROW_WIDTHS = {"grad": 3, "momentum": 3, "lookahead": 3, "step": 4.5}
+_ARROW_DASHES = {"grad": "dot", "momentum": "dash", "lookahead": "dashdot", "step": "solid"}
 
 
 def add_step_arrows(fig: go.Figure, point, grad, momentum=None, lookahead=None, step=None,
                     scale: float | None = None) -> go.Figure:
-    """Draw the anatomy of one step on a 2-D race map (annotations, so no trace is added).
+    """Draw the anatomy of one step on a 2-D race map: arrows as annotations, and their
+    names in the legend (a label at an arrow's head covered that arrow, the others ending
+    there, and the axis ticks near the edge).
 
     Arrows start at ``point``: −scale·grad (with ``scale`` = the learning rate it is the
     step plain GD would take; ``None`` scales it to a fifth of the map and labels it as a
     direction), ``momentum`` (a displacement, e.g. −γμb), the look-ahead point (an
-    absolute position, NAG) and ``step`` (the actual displacement x_{t+1} − x_t).
-    Returns ``fig`` (modified in place, like Plotly's own add_* methods).
+    absolute position, NAG) and ``step`` (the actual displacement x_{t+1} − x_t). Each name
+    is a legend-only trace (no point, so nothing on the map catches a click), in the
+    arrow's colour. Returns ``fig`` (modified in place, like Plotly's own add_* methods).
     """
     p = np.asarray(point, dtype=np.float64).reshape(2)
     g = np.asarray(grad, dtype=np.float64).reshape(2)
@@ -171,7 +176,8 @@ def add_step_arrows(fig: go.Figure, point, grad, momentum=None, lookahead=None, 
     if step is not None:
         arrows.append(("step", p + np.asarray(step, float).reshape(2), t("race_viz.arrow_step")))
     longest = 0.45 * span  # longer arrows would leave the map: drawn shorter, and labelled so
-    for kind, head, label in arrows:
+    # the actual step first: −γ∇f, which GD's step equals, is drawn over it and stays seen
+    for kind, head, label in sorted(arrows, key=lambda a: a[0] != "step"):
         vec = np.nan_to_num(np.asarray(head, dtype=np.float64) - p, nan=0.0, posinf=0.0,
                             neginf=0.0)
         length = float(np.hypot(*vec))
@@ -182,11 +188,12 @@ def add_step_arrows(fig: go.Figure, point, grad, momentum=None, lookahead=None, 
         color = _ARROW_COLORS[kind]
         fig.add_annotation(x=float(head[0]), y=float(head[1]), ax=float(p[0]), ay=float(p[1]),
                            xref="x", yref="y", axref="x", ayref="y", showarrow=True,
-                           arrowhead=3, arrowsize=1.3, arrowwidth=3, arrowcolor=color, text="")
-        fig.add_annotation(x=float(head[0]), y=float(head[1]), xref="x", yref="y",
-                           text=f"<b>{label}</b>", showarrow=False, yshift=14,
-                           font=dict(size=FONTS.label, color=color),
-                           bgcolor="rgba(255,255,255,0.8)")
+                           arrowhead=3, arrowsize=1.3, arrowwidth=_ARROW_WIDTHS[kind],
+                           arrowcolor=color, text="")
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=f"<b>{label}</b>",
+                        legendgroup="arrows", showlegend=True, hoverinfo="skip",
+                        line=dict(color=color, width=_ARROW_WIDTHS[kind],
+                                  dash=_ARROW_DASHES[kind]))
     return fig
 
 
@@ -230,18 +237,11 @@ def step_figure(surface, result, b: int, name: str, style: OptimizerStyle, numbe
     for i in [*idx["critical"], idx["start"], idx["click_grid"]]:
         fig.data[i].showlegend = False
     fig.data[idx["click_grid"]].visible = False
-    fig.update_layout(height=430, width=None, margin=dict(l=60, r=10, t=40, b=50),
-                      legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom"))
+    # the legend names the run and the arrows, above the map (nothing covers an arrow)
+    fig.update_layout(height=480, width=None, margin=dict(l=60, r=10, t=40, b=50),
+                      legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom",
+                                  font=dict(size=FONTS.legend)))
     fig.update_xaxes(range=[p[0] - half, p[0] + half])
     fig.update_yaxes(range=[p[1] - half, p[1] + half])
     add_step_arrows(fig, p, g, momentum=momentum, lookahead=lookahead, step=step, scale=lr)
-    # labels of arrows that end at the same point (GD: −γ·g is the step) must not overlap
-    seen: list[tuple[float, float]] = []
-    for ann in fig.layout.annotations:
-        if ann.text:
-            here = (ann.x, ann.y)
-            if any(math.hypot(here[0] - a, here[1] - c) < 0.08 * half for a, c in seen):
-                ann.yshift = -14 - 18 * sum(
-                    math.hypot(here[0] - a, here[1] - c) < 0.08 * half for a, c in seen)
-            seen.append(here)
     return fig

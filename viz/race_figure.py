@@ -215,7 +215,7 @@ def _race_spec(surface, grid, result, names, colors, *, start=None, max_frames=2
     # --- 0: the surface
     colorbar = dict(title=dict(text=t("race_viz.colorbar_f"), side="right",
                                font=dict(size=FONTS.label)), thickness=14, len=0.8,
-                    tickfont=dict(size=FONTS.label - 2))
+                    tickfont=dict(size=FONTS.tick))
     if log_color:
         vals, texts_ = log_ticks(float(np.max(shown)), f_min)
         colorbar.update(tickvals=vals, ticktext=texts_)
@@ -432,11 +432,11 @@ def _race_spec(surface, grid, result, names, colors, *, start=None, max_frames=2
         data[0]["marker"]["colorbar"] = merge(data[0]["marker"]["colorbar"], bar_place)
     layout.update(
         template=template("plotly_white"),
-        font=dict(size=FONTS.label),
+        font=dict(size=FONTS.tick),
         height=RACE_HEIGHT,
         margin=dict(l=62, r=10, t=top, b=108),
         legend=dict(orientation="v", x=1.02, y=1.0, xanchor="left", yanchor="top",
-                    font=dict(size=FONTS.label), itemsizing="constant",
+                    font=dict(size=FONTS.legend), itemsizing="constant",
                     bgcolor="rgba(255,255,255,0.85)"),
         hovermode="closest",
         hoverlabel=dict(font=dict(size=FONTS.label, color="#111111"), bgcolor="#FFFFFF",
@@ -450,7 +450,7 @@ def _race_spec(surface, grid, result, names, colors, *, start=None, max_frames=2
     if not show_3d:
         layout["width"] = int(min(1600, max(640, 62 + plot_w + 300)))
     if title:
-        layout["title"] = dict(text=title, font=dict(size=FONTS.label + 3), x=0.01)
+        layout["title"] = dict(text=title, font=dict(size=FONTS.title), x=0.01)
     if show_3d:
         z_title = t("race_viz.axis_f_log") if log_color else t("race_viz.axis_f")
         layout["scene"] = dict(
@@ -458,11 +458,13 @@ def _race_spec(surface, grid, result, names, colors, *, start=None, max_frames=2
             zaxis=dict(title=dict(text=z_title)), aspectmode="manual",
             aspectratio=dict(x=1.0, y=(yr[1] - yr[0]) / (xr[1] - xr[0]), z=0.6))
     else:
-        layout["xaxis"] = dict(range=xr, autorange=False, title=dict(text="x"), showgrid=False,
+        layout["xaxis"] = dict(range=xr, autorange=False,
+                               title=dict(text="x", font=dict(size=FONTS.label)), showgrid=False,
                                zeroline=False, constrain="domain", constraintoward="right",
-                               ticks="outside", tickfont=dict(size=FONTS.label - 1))
-        layout["yaxis"] = dict(range=yr, autorange=False, title=dict(text="y"), showgrid=False,
+                               ticks="outside", tickfont=dict(size=FONTS.tick))
+        layout["yaxis"] = dict(range=yr, autorange=False,
+                               title=dict(text="y", font=dict(size=FONTS.label)), showgrid=False,
                                zeroline=False, scaleanchor="x", scaleratio=1,
                                constrain="domain", ticks="outside",
-                               tickfont=dict(size=FONTS.label - 1))
+                               tickfont=dict(size=FONTS.tick))
     return dict(data=data, layout=layout, frames=frames)

@@ -24,6 +24,7 @@ __all__ = [
     "OptimizerStyle",
     "Words",
     "fonts",
+    "log_axis_ticks",
     "num",
     "point_label",
     "tex_num",
@@ -80,6 +81,51 @@ PRESENT_FONTS = Fonts(tick=21, label=23, legend=22, title=26)
 
 def fonts(present: bool = False) -> Fonts:
     return PRESENT_FONTS if present else FONTS
+
+
+def log_axis_ticks(values) -> dict:
+    """Tick settings for a log axis showing the positive finite ``values``, with labels at
+    every range. Plotly labels only powers of ten (and, over a decade or two, the digits
+    between them in small type): a curve that moves by less than a factor of ten then gets
+    no number on its axis at all. Here:
+
+    * under one decade: explicit ticks at round values (step 1, 2 or 5 × 10^k chosen for
+      3 to 6 ticks inside the range);
+    * one to two decades: explicit ticks at 1, 2, 5 × 10^k;
+    * wider: a tick per decade (per two decades beyond twelve), as Plotly draws them.
+
+    Returns keys for a Plotly axis (``tickvals``/``ticktext`` or ``dtick``)."""
+    import numpy as np  # local: style is imported by every figure, NumPy is anyway
+
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return {}
+    lo, hi = float(v.min()), float(v.max())
+    decades = math.log10(hi / lo)
+    if decades > 2.0:
+        return dict(tickvals=None, ticktext=None, dtick=1 if decades <= 12 else 2)
+    if decades >= 1.0:
+        ticks = [m * 10.0 ** k for k in range(math.floor(math.log10(lo)),
+                                              math.ceil(math.log10(hi)) + 1)
+                 for m in (1, 2, 5) if lo * (1 - 1e-9) <= m * 10.0 ** k <= hi * (1 + 1e-9)]
+    else:
+        ticks = []
+        span = hi - lo if hi > lo else abs(hi) or 1.0
+        for exponent in range(math.floor(math.log10(span)) + 1, math.floor(math.log10(span)) - 3,
+                              -1):
+            for mant in (5, 2, 1):
+                step = mant * 10.0 ** exponent
+                first = math.ceil(lo / step - 1e-9)
+                ticks = [n * step for n in range(first, math.floor(hi / step + 1e-9) + 1)
+                         if n * step > 0]
+                if len(ticks) >= 3:
+                    break
+            if len(ticks) >= 3:
+                break
+        if len(ticks) < 2:  # a flat line: the value itself
+            ticks = [lo] if hi == lo else [lo, hi]
+    return dict(tickvals=ticks, ticktext=[f"{t:.3g}" for t in ticks], dtick=None)
 
 
 def num(value: float) -> str:

@@ -126,6 +126,35 @@ def test_plateau():
     assert mean_step[col["gd"]] < mean_step[col["adam"]] / 2
 
 
+def test_plateau_story_quotes_the_engine():
+    """The plateau's numbers are the run's: GD's share of the way to the minimum (not
+    "hardly moves"), RMSProp's gap above the minimum, and why it stays there: per
+    coordinate its steps keep the length lr (|Δ| = lr·|g|/√v ≈ lr once v ≈ g²) and flip
+    sign every step, while Adam's (the average m of flipping gradients cancels) shrink."""
+    plateau = SCENARIOS["plateau"]
+    text = plateau.what_to_watch
+    steps, covered = (float(v) for v in re.search(
+        r"in (\d+) steps it covers only (\d+) % of the way", text).groups())
+    gap, lr = (float(v) for v in re.search(
+        r"stays ([\d.]+) above the minimum: each of its steps is about lr = ([\d.]+) long",
+        text).groups())
+    surface = SURFACES[plateau.surface]
+    (best,) = [m for m in surface.minima if m.kind == "global"]
+    result, col = race(plateau)
+    assert steps == plateau.steps
+    path = result.path[:, col["gd"]]
+    distance = [np.hypot(*(p - (best.x, best.y))) for p in (path[0], path[-1])]
+    assert abs(100 * (1 - distance[1] / distance[0]) - covered) < 0.5
+    assert result.loss[-1, col["gd"]] > 1.0  # "still up on the shoulder"
+    assert abs(result.loss[-1, col["rmsprop"]] - best.f - gap) < 0.0005
+    assert lr == plateau.settings_for("rmsprop")["lr"]
+    last = result.step[-50:, col["rmsprop"]]  # (50, 2) per-coordinate steps
+    assert np.allclose(np.abs(last), lr, rtol=0.02)
+    assert np.all(last[1:] * last[:-1] < 0)  # back and forth, in both coordinates
+    adam = np.linalg.norm(result.step[-50:, col["adam"]], axis=1)
+    assert adam.max() < lr / 50 and result.loss[-1, col["adam"]] - best.f < 1e-3
+
+
 def test_local_minimum():
     scenario = SCENARIOS["local_minimum"]
     surface = SURFACES[scenario.surface]

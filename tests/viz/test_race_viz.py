@@ -402,6 +402,25 @@ def test_grad_norm_figure_matches_norms():
     assert fig.layout.yaxis.type == "log"
 
 
+
+@pytest.mark.parametrize(("steps", "lr"), [(3, 0.01), (40, 0.02), (400, 0.1)])
+def test_log_curve_axes_have_numbers_at_every_range(steps, lr):
+    """Under a decade (3 steps of slow GD) Plotly would label nothing: the figure carries
+    explicit ticks, inside the drawn range, at least two, labelled with their values; wide
+    ranges keep one tick per decade."""
+    result = race_result(SPHERE, ("gd",), steps=steps, lrs={"gd": lr})
+    for fig in (rcur.loss_figure(result, ["gd"], styles_of(["gd"]), f_min=0.0),
+                rcur.grad_norm_figure(result, ["gd"], styles_of(["gd"]))):
+        y = np.asarray(fig.data[0].y, dtype=float)
+        decades = math.log10(y.max() / y.min())
+        axis = fig.layout.yaxis
+        if decades <= 2:
+            ticks = np.asarray(axis.tickvals, dtype=float)
+            assert len(ticks) >= 2 and axis.ticktext == tuple(f"{v:.3g}" for v in ticks)
+            assert ticks.min() >= y.min() * (1 - 1e-6) and ticks.max() <= y.max() * (1 + 1e-6)
+        else:
+            assert axis.tickvals is None and axis.dtick == (1 if decades <= 12 else 2)
+
 # ----------------------------------------------------------------------------- tables
 
 def test_summary_frame_against_hand_computation():
@@ -571,7 +590,9 @@ def test_step_arrows_point_where_the_step_went(default_race):
     k = 10
     point, grad, step = result.path[k, 0], result.grad[k, 0], result.step[k, 0]
     rexplain.add_step_arrows(fig, point, grad, momentum=0.5 * step, step=step, scale=0.001)
-    assert len(fig.data) == before  # annotations only: the click grid stays on top
+    # the arrows are annotations; their names legend-only traces with no point, so the
+    # click grid stays the top trace that has points
+    assert all(all(v is None for v in trace.x) for trace in fig.data[before:])
     arrows = [a for a in fig.layout.annotations if a.showarrow]
     assert len(arrows) == 3
     heads = {(round(a.x, 9), round(a.y, 9)) for a in arrows}
@@ -599,8 +620,28 @@ def test_step_arrows_too_long_for_the_map_are_shortened_and_say_so(diverging_rac
     xr, yr = fig.layout.xaxis.range, fig.layout.yaxis.range
     longest = 0.45 * max(xr[1] - xr[0], yr[1] - yr[0])
     assert (arrow.x, arrow.y) == pytest.approx((0.5 - longest, 0.5))
-    label = [a for a in fig.layout.annotations if not a.showarrow][0].text
+    label = [trace.name for trace in fig.data if trace.legendgroup == "arrows"][0]
     assert f"{100 / longest:.4g}× shorter" in label
+
+
+@pytest.mark.parametrize("key", ["gd", "momentum", "nag", "adam"])
+def test_explain_figure_names_its_arrows_in_the_legend_not_on_them(key):
+    """No text sits on the zoomed map (a label at an arrow's head hid that arrow, the
+    arrows ending there and the x ticks): every arrow is named once in the legend, in its
+    colour, with a dash of its own."""
+    opt = optimizers.make(key, lr=1e-3)
+    result = descent.run(ROSENBROCK, [descent.Run(opt, (-1.2, 1.0), key)], 20, record="full")
+    nums = rexplain.step_numbers(result, 10, 0, 0, key, hyper=opt.hyper)
+    fig = rexplain.step_figure(ROSENBROCK, result, 0, key, style.OPTIMIZER_STYLES[key], nums,
+                               (-1.2, 1.0))
+    assert [a.text for a in fig.layout.annotations if a.text] == []
+    arrows = [a for a in fig.layout.annotations if a.showarrow]
+    names = [trace for trace in fig.data if trace.legendgroup == "arrows"]
+    expected = {"gd": 2, "momentum": 3, "nag": 4, "adam": 2}[key]
+    assert len(arrows) == len(names) == expected
+    assert {a.arrowcolor for a in arrows} == {trace.line.color for trace in names}
+    assert len({trace.line.dash for trace in names}) == expected
+    assert fig.layout.legend.y >= 1.0 and fig.layout.legend.yanchor == "bottom"  # above
 
 
 def test_three_d_frames_are_capped(default_race):

@@ -69,3 +69,27 @@ def test_number_formats():
     assert style.tex_num(1.5e-7) == r"1.5\cdot 10^{-7}"
     assert style.tex_num(float("inf")) == r"\infty"
     assert style.fonts(True).tick > style.fonts(False).tick >= 14
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0.5, 0.9), (1.499, 1.645), (1.2, 1.25), (2e-4, 9e-4),
+                                        (0.08, 0.4), (3.0, 40.0), (7.0, 7.0)])
+def test_log_axis_ticks_label_every_short_range(lo, hi):
+    """Ticks inside [lo, hi], at least two unless the values are one, each a round number
+    (at most 3 significant digits), evenly spaced under a decade, 1-2-5 over one to two."""
+    axis = style.log_axis_ticks([lo, hi])
+    ticks = np.asarray(axis["tickvals"], dtype=float)
+    assert ((ticks >= lo * (1 - 1e-9)) & (ticks <= hi * (1 + 1e-9))).all()
+    assert len(ticks) >= (1 if lo == hi else 2)
+    assert axis["ticktext"] == [f"{v:.3g}" for v in ticks]
+    assert all(float(f"{v:.3g}") == pytest.approx(v) for v in ticks)
+    if hi / lo < 10 and len(ticks) > 2:
+        np.testing.assert_allclose(np.diff(ticks), np.diff(ticks)[0])
+    elif hi / lo >= 10:
+        assert {f"{v:.0e}"[0] for v in ticks} <= {"1", "2", "5"}
+
+
+def test_log_axis_ticks_leave_wide_ranges_to_decades():
+    assert style.log_axis_ticks([1e-12, 10.0]) == {"tickvals": None, "ticktext": None,
+                                                   "dtick": 2}
+    assert style.log_axis_ticks([1e-3, 10.0])["dtick"] == 1
+    assert style.log_axis_ticks([0.0, -1.0, float("nan")]) == {}
