@@ -39,6 +39,7 @@ from app_pages.lab_widgets import (
     clamp_field,
     custom_domain,
     fmt,
+    new_click,
     notice,
     ss,
 )
@@ -291,18 +292,9 @@ def boundary_agreement(sweep, limit) -> tuple[int, int]:
 
 
 def handle_cell_click(sweep) -> None:
-    event = ss.get("lab_phase_chart")
-    try:
-        points = list(event["selection"]["points"]) if event else []
-    except (KeyError, TypeError):
-        points = []
-    if not points:
+    stamp = new_click("lab_phase_chart", "lab_last_cell")
+    if stamp is None:
         return
-    point = points[-1]
-    stamp = (point.get("x"), point.get("y"))
-    if stamp == ss.get("lab_last_cell") or not all(isinstance(v, int | float) for v in stamp):
-        return
-    ss["lab_last_cell"] = stamp
     log_values = optimizers.OPTIMIZERS[ss[K("o")]].hyper_spec(sweep.momentum_name).log_scale
     ys = np.log10(np.maximum(sweep.momenta, 1e-300)) if log_values else sweep.momenta
     i, j = vl.cell_at(stamp[0], stamp[1], np.log10(sweep.lrs), ys)

@@ -12,7 +12,7 @@ from app_pages import lesson_state as ls
 from app_pages import race_compute as rcomp
 from app_pages import race_state as rs
 from app_pages import registry_texts as rt
-from app_pages.lab_widgets import CHART_CONFIG, K, clamp_field, fmt, ss
+from app_pages.lab_widgets import CHART_CONFIG, K, clamp_field, fmt, new_click, ss
 from engine import lab, optimizers
 from engine.surfaces import SURFACES
 from texts import t
@@ -137,17 +137,8 @@ def basin_table(surface, maps, keys) -> pd.DataFrame:
 
 
 def handle_basin_click(surface) -> None:
-    event = ss.get("lab_basin_chart")
-    try:
-        points = list(event["selection"]["points"]) if event else []
-    except (KeyError, TypeError):
-        points = []
-    if not points:
+    stamp = new_click("lab_basin_chart", "lab_last_start")
+    if stamp is None:
         return
-    point = points[-1]
-    stamp = (point.get("x"), point.get("y"))
-    if stamp == ss.get("lab_last_start") or not all(isinstance(v, int | float) for v in stamp):
-        return
-    ss["lab_last_start"] = stamp
     ss[K("bx")], ss[K("by")] = round(float(stamp[0]), 4), round(float(stamp[1]), 4)
     ss[K("bsel")] = 1

@@ -44,3 +44,21 @@ def current_place() -> lc.Place:
     if ss[K("s")] == rs.CUSTOM:
         return lc.Place(rs.CUSTOM, str(ss[K("f")]).strip(), custom_domain())
     return lc.Place(ss[K("s")])
+
+
+def new_click(chart_key: str, last_key: str) -> tuple[float, float] | None:
+    """(x, y) of the point a click on chart ``chart_key`` selected, or None when nothing
+    new was clicked (no selection, a malformed event, or the click already handled: the
+    selection stays in the chart's state across reruns, ``last_key`` remembers it)."""
+    event = ss.get(chart_key)
+    try:
+        points = list(event["selection"]["points"]) if event else []
+    except (KeyError, TypeError):
+        points = []
+    if not points:
+        return None
+    stamp = (points[-1].get("x"), points[-1].get("y"))
+    if stamp == ss.get(last_key) or not all(isinstance(v, int | float) for v in stamp):
+        return None
+    ss[last_key] = stamp
+    return stamp

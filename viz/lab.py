@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from texts import t
-from viz.style import fonts, num
+from viz.style import apply_fonts, fonts, num
 
 __all__ = [
     "BASIN_COLORS",
@@ -38,17 +38,6 @@ LOSS_SCALE = "Viridis"
 BASIN_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
                 "#8DD3C7", "#BEBADA", "#FB8072", "#80B1D3", "#B3DE69")
 _HEIGHT = 560
-
-
-def _axes_font(fig: go.Figure, present: bool) -> None:
-    f = fonts(present)
-    fig.update_layout(font=dict(size=f.tick, color=INK), paper_bgcolor="white",
-                      plot_bgcolor="white", hoverlabel=dict(font_size=f.tick),
-                      legend=dict(orientation="h", x=0.0, y=1.01, yanchor="bottom",
-                                  font=dict(size=f.legend)))
-    fig.update_xaxes(tickfont=dict(size=f.tick), title_font=dict(size=f.label))
-    fig.update_yaxes(tickfont=dict(size=f.tick), title_font=dict(size=f.label))
-    fig.update_annotations(font_size=f.label)
 
 
 def _decade_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
@@ -189,7 +178,7 @@ def phase_figure(sweep, *, color_by: str, axis_label: str, limit=None, limit_lab
     fig.update_yaxes(**y_axis)
     fig.update_layout(height=height, margin=dict(l=80, r=20, t=50, b=60), clickmode="event",
                       dragmode=False)
-    _axes_font(fig, present)
+    apply_fonts(fig, present)
     return fig
 
 
@@ -277,7 +266,7 @@ def basin_figure(surface, maps: Sequence, titles: Sequence[str], *,
     fig.add_trace(_legend_square(t("lab_viz.diverged"), DIVERGED_COLOR))
     fig.update_layout(height=height, margin=dict(l=60, r=20, t=40, b=100), dragmode=False,
                       clickmode="event")
-    _axes_font(fig, present)
+    apply_fonts(fig, present)
     fig.update_layout(legend=dict(orientation="h", x=0.0, y=-0.16, yanchor="top"))
     return fig
 
@@ -303,5 +292,5 @@ def schedule_figure(curves: Mapping[str, np.ndarray], colors: Mapping[str, str],
     fig.add_hline(y=base_lr, line=dict(color="#9A9A9A", dash="dot", width=1.5))
     fig.update_layout(height=height, margin=dict(l=80, r=20, t=40, b=60),
                       hovermode="x unified")
-    _axes_font(fig, present)
+    apply_fonts(fig, present)
     return fig

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from texts import t
-from viz.style import fonts
+from viz.style import apply_fonts
 
 __all__ = ["Method", "contour_figure", "data_figure", "loss_curves_figure", "view_box"]
 
@@ -36,17 +36,6 @@ class Method:
     path: np.ndarray        # (U+1, 2)
     full_loss: np.ndarray   # (U+1,)
     per_epoch: int
-
-
-def _fonts(fig: go.Figure, present: bool) -> None:
-    f = fonts(present)
-    fig.update_layout(font=dict(size=f.tick, color=INK), paper_bgcolor="white",
-                      plot_bgcolor="white", hoverlabel=dict(font_size=f.tick),
-                      legend=dict(orientation="h", x=0.0, y=1.01, yanchor="bottom",
-                                  font=dict(size=f.legend)))
-    fig.update_xaxes(tickfont=dict(size=f.tick), title_font=dict(size=f.label))
-    fig.update_yaxes(tickfont=dict(size=f.tick), title_font=dict(size=f.label))
-    fig.update_annotations(font_size=f.label)
 
 
 def _thin(n: int, limit: int = MAX_PATH_POINTS) -> np.ndarray:
@@ -133,7 +122,7 @@ def contour_figure(ws: np.ndarray, bs: np.ndarray, loss_grid: np.ndarray,
     fig.update_xaxes(title_text="w", range=[float(ws[0]), float(ws[-1])], showgrid=False)
     fig.update_yaxes(title_text="b", range=[float(bs[0]), float(bs[-1])], showgrid=False)
     fig.update_layout(height=height, margin=dict(l=70, r=20, t=40, b=60), dragmode="pan")
-    _fonts(fig, present)
+    apply_fonts(fig, present)
     return fig
 
 
@@ -163,7 +152,7 @@ def loss_curves_figure(methods: Sequence[Method], *, best_loss: float | None,
     fig.update_yaxes(title_text=title, type="log" if best_loss is not None else "linear",
                      exponentformat="power", gridcolor="#E5E7EB")
     fig.update_layout(height=height, margin=dict(l=80, r=20, t=90, b=60))
-    _fonts(fig, present)
+    apply_fonts(fig, present)
     fig.update_layout(legend=dict(y=1.14))  # above the two subplot titles
     return fig
 
@@ -189,5 +178,5 @@ def data_figure(x: np.ndarray, y: np.ndarray, model: str,
     fig.update_yaxes(title_text="y" if model == "linear" else t("reg_viz.p_class1"),
                      gridcolor="#E5E7EB")
     fig.update_layout(height=height, margin=dict(l=70, r=20, t=40, b=60))
-    _fonts(fig, present)
+    apply_fonts(fig, present)
     return fig

@@ -83,6 +83,19 @@ def fonts(present: bool = False) -> Fonts:
     return PRESENT_FONTS if present else FONTS
 
 
+def apply_fonts(fig, present: bool, ink: str = "#222222") -> None:
+    """The shared sizes per role on a ``go.Figure`` (ticks, axis titles, legend, hover,
+    annotations), white background, legend in a row above the plot."""
+    f = fonts(present)
+    fig.update_layout(font=dict(size=f.tick, color=ink), paper_bgcolor="white",
+                      plot_bgcolor="white", hoverlabel=dict(font_size=f.tick),
+                      legend=dict(orientation="h", x=0.0, y=1.01, yanchor="bottom",
+                                  font=dict(size=f.legend)))
+    fig.update_xaxes(tickfont=dict(size=f.tick), title_font=dict(size=f.label))
+    fig.update_yaxes(tickfont=dict(size=f.tick), title_font=dict(size=f.label))
+    fig.update_annotations(font_size=f.label)
+
+
 def log_axis_ticks(values) -> dict:
     """Tick settings for a log axis showing the positive finite ``values``, with labels at
     every range. Plotly labels only powers of ten (and, over a decade or two, the digits
