@@ -483,9 +483,7 @@ def main() -> None:
     if curves is not None:  # the scenario's own view instead of live training
         overfit.view(curves)
         return
-    playing = bool(st.session_state["nn_playing"])
-    panel = st.fragment(live.live_panel, run_every=live.TICK_S if playing else None)
-    panel(exp, key, playing, tabs)
+    st.fragment(live.live_panel)(exp, key, tabs)
 
     st.divider()
     compare_tab, seeds_tab = st.tabs([t("network.tab_compare"), t("network.tab_seeds")])

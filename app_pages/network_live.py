@@ -1,13 +1,17 @@
 """The Neural-network page's live panel: train while the charts change in place.
 
-One ``st.fragment`` reruns on its own timer while playing. Each tick trains the epochs owed
-at the chosen speed and sends only what is new to the canvases (app_pages/canvas.py): a
-few snapshots of the decision map (its heat-map values, float32) that the browser shows one
-after another until the next tick, the new loss and accuracy points, the new per-layer
-gradient norms. The plots stay the same DOM nodes: no blank frame, hover and zoom keep
-working while it trains. A tick every :data:`TICK_S` seconds with
-:data:`FRAMES_PER_TICK` snapshots gives ≥ 10 redraws a second in the browser at a server
-cost of one fragment run per tick.
+One ``st.fragment`` reruns for each tick while playing. The browser asks for the tick
+(the decision map's payload carries ``tick``: the canvas sends the ``tick`` event that
+long after the answer arrived), so a session never has more than one tick waiting and a
+busy server is not asked again before it answered. The period comes from
+:mod:`app_pages.live_pace`: 0.6 s for a student alone, longer when many train on the same
+process, so that live training keeps to its share of the core and clicks stay quick.
+
+Each tick trains the epochs owed at the chosen speed since the last one and sends only what
+is new to the canvases (app_pages/canvas.py): snapshots of the decision map (its heat-map
+values, float32) that the browser shows one after another until the next tick, the new loss
+and accuracy points, the new per-layer gradient norms. The plots stay the same DOM nodes:
+no blank frame, hover and zoom keep working while it trains.
 
 Pause means pause: the Pause click stops training in the run it causes (callbacks run
 before the fragment), a tick that arrives after it trains nothing, and the pictures show
@@ -17,18 +21,19 @@ the epoch the counter shows.
 from __future__ import annotations
 
 import time
+import uuid
 
 import numpy as np
 import streamlit as st
 
-from app_pages import canvas, present
+from app_pages import canvas, live_pace, present
 from app_pages import network_model as nm
 from app_pages import registry_texts as rt
 from texts import t
 from viz import network_curves, network_inside, network_map
 
-TICK_S = 0.6             # fragment timer while playing (each tick costs the server ≈ 6 ms)
-FRAMES_PER_TICK = 10     # decision-map snapshots per tick: 16 redraws a second
+FRAME_RATE = 16          # decision-map snapshots per second of the tick period
+MAX_FRAMES = 12          # per tick: a slow pace shows fewer frames a second, not more work
 TRAIN_BUDGET_S = 0.08    # training time per tick (the chunk size adapts to it)
 LIVE_HEIGHT = 420        # CSS px of the decision map and the curves
 DIAGRAM_EVERY_S = 1.0    # the network diagram while playing: redrawn at most this often
@@ -52,6 +57,11 @@ def _set_playing(value: bool) -> None:
     st.session_state["nn_playing"] = value
     st.session_state.pop("nn_tick", None)
     st.session_state["nn_credit"] = 0.0
+
+
+def _on_tick(_value) -> None:
+    """The browser asks for the next tick (the decision map's ``tick`` event)."""
+    st.session_state["nn_tick_due"] = True
 
 
 def _on_step() -> None:
@@ -113,9 +123,12 @@ def _doc(run: nm.Run) -> str:
     return f"{run.key}:{run.weight_seed}:{run.uid}"
 
 
-def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list) -> None:
+def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list,
+               period: float | None = None) -> None:
     """The decision map: the whole figure when the canvas does not show this run yet,
-    afterwards the new heat-map values only (several snapshots while playing)."""
+    afterwards the new heat-map values only (several snapshots while playing, shown over
+    ``period`` seconds). While playing (``period`` set) the payload asks the browser for
+    the next tick ``period`` seconds after it arrives."""
     doc = _doc(run)
     xs, ys, _ = exp.grid
     # the map fills its column at the data's aspect (a 1-D fit: 0.75)
@@ -126,11 +139,16 @@ def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list) -> None:
     if not canvas.holds("nn_map", doc):
         payload["figure"] = boundary(exp, run.theta).to_dict()
     elif len(snapshots) > 1:
-        payload["frames"] = {"doc": doc, "interval": 1000 * TICK_S / len(snapshots),
+        payload["frames"] = {"doc": doc, "interval": 1000 * (period or live_pace.MIN_PERIOD)
+                             / len(snapshots),
                              "steps": [_map_update(exp, theta) for _, theta in snapshots]}
     else:
         payload["restyle"] = {"doc": doc, **_map_update(exp, run.theta)}
-    canvas.mount("nn_map", payload)
+    if period is not None:
+        # a number that changes with every run, so the browser sees a new payload
+        n = st.session_state["nn_tick_n"] = st.session_state.get("nn_tick_n", 0) + 1
+        payload["tick"] = {"after": round(1000 * period), "n": n}
+    canvas.mount("nn_map", payload, events={"tick": _on_tick})
 
 
 def curves_canvas(exp: nm.Experiment, run: nm.Run) -> None:
@@ -192,44 +210,56 @@ def status_text(exp: nm.Experiment, run: nm.Run, stop_at: int) -> str:
     return " · ".join(parts)
 
 
-def _train_tick(exp: nm.Experiment, run: nm.Run, stop_at: int) -> list:
-    """Train the epochs owed at the chosen speed since the last tick (fractions carry
-    over), never more than fit in the time budget; the snapshots to show until the next."""
+def _train_tick(exp: nm.Experiment, run: nm.Run, stop_at: int, period: float) -> list:
+    """Train the epochs owed at the chosen speed since the last tick, never more than fit
+    in the time budget; the snapshots to show over the next ``period``.
+
+    Epochs owed but not trained (a chunk the budget cut short) are owed still, up to one
+    slow period's worth: a tick that comes late (a hidden tab, a full server) or a network
+    too large for the speed does not pile up a debt to catch up at once.
+    """
     state = st.session_state
     now = time.perf_counter()
     last = state.get("nn_tick")
-    elapsed = TICK_S if last is None else min(now - last, 1.0)
-    credit = state.get("nn_credit", 0.0) + float(state["nn_speed"]) * elapsed
-    due = int(credit)
-    state["nn_credit"] = credit - due
+    speed = float(state["nn_speed"])
+    elapsed = period if last is None else now - last
+    credit = min(state.get("nn_credit", 0.0) + speed * elapsed,
+                 speed * (live_pace.MAX_PERIOD + 1.0))
     state["nn_tick"] = now
+    due = min(int(credit), stop_at - run.epoch)
     if due < 1:
+        state["nn_credit"] = credit
         return []
-    nm.advance_for(exp, run, TRAIN_BUDGET_S, max_epochs=min(due, stop_at - run.epoch))
+    before = run.epoch
+    nm.advance_for(exp, run, TRAIN_BUDGET_S, max_epochs=due)
+    state["nn_credit"] = credit - (run.epoch - before)
     chunk = run.chunk
-    if len(chunk) <= FRAMES_PER_TICK:
+    frames = min(MAX_FRAMES, max(1, round(FRAME_RATE * period)))
+    if len(chunk) <= frames:
         return chunk
-    picks = np.unique(np.round(np.linspace(0, len(chunk) - 1, FRAMES_PER_TICK + 1)[1:]
-                               ).astype(int))
+    picks = np.unique(np.round(np.linspace(0, len(chunk) - 1, frames + 1)[1:]).astype(int))
     return [chunk[i] for i in picks]
 
 
-def live_panel(exp: nm.Experiment, key: str, playing_at_start: bool, tabs) -> None:
+def live_panel(exp: nm.Experiment, key: str, tabs) -> None:
     """Buttons, counters, decision map and curves; then ``tabs(exp, run, playing)`` (the
-    page's tabs: "See inside", formulas, downloads). Reruns alone."""
+    page's tabs: "See inside", formulas, downloads). Reruns alone, a tick at a time."""
     state = st.session_state
-    if state.pop("nn_full_rerun", False) or state["nn_playing"] != playing_at_start:
-        st.rerun()  # the timer (run_every) or the sidebar must change: rerun the page
+    if state.pop("nn_full_rerun", False):
+        st.rerun()  # the sidebar shows what changed (a new weight seed): rerun the page
+    cpu_at_start = time.thread_time()
     run = current_run(exp, key)
     stop_at = int(exp.config["ep"])
     snapshots: list = []
+    ticked = state.pop("nn_tick_due", False) and state["nn_playing"]
+    period = live_pace.PACE.period()
     if state.pop("nn_step", False):
         nm.advance(exp, run, 1)
     elif state["nn_playing"]:
         if run.diverged or run.epoch >= stop_at:
             _set_playing(False)
-            st.rerun()
-        snapshots = _train_tick(exp, run, stop_at)
+        elif ticked:
+            snapshots = _train_tick(exp, run, stop_at, period)
 
     playing = state["nn_playing"]
     cols = st.columns([1, 1, 1, 1.45, 3.2], vertical_alignment="center")
@@ -258,10 +288,14 @@ def live_panel(exp: nm.Experiment, key: str, playing_at_start: bool, tabs) -> No
 
     left, right = st.columns([1.2, 1], gap="medium")
     with left:
-        map_canvas(exp, run, snapshots)
+        map_canvas(exp, run, snapshots, period if playing else None)
     with right:
         curves_canvas(exp, run)
     tabs(exp, run, playing)
+    if ticked:  # what this tick cost the process: the pace of every live session
+        if "nn_pace_id" not in state:
+            state["nn_pace_id"] = uuid.uuid4().hex
+        live_pace.PACE.record(state["nn_pace_id"], time.thread_time() - cpu_at_start)
 
 
 def status_messages(exp: nm.Experiment, run: nm.Run, stop_at: int) -> None:

@@ -683,13 +683,15 @@ def advance(exp: Experiment, run: Run, epochs: int) -> Run:
 def advance_for(exp: Experiment, run: Run, budget_s: float = 0.1,
                 max_epochs: int | None = None) -> Run:
     """Train up to ``max_epochs`` epochs, but only as many as fit in about ``budget_s``
-    seconds: the chunk size adapts to the measured speed (a tiny XOR net manages thousands
-    of epochs in that time, a wide spiral net a few dozen)."""
+    seconds of this thread's CPU: the chunk size adapts to the measured speed (a tiny XOR
+    net manages thousands of epochs in that time, a wide spiral net a few dozen). CPU time,
+    not wall time: on a busy server the wall clock also counts the other sessions' turns,
+    and would shrink every chunk for what is not this training's cost."""
     n = run.epochs_per_chunk if max_epochs is None else min(run.epochs_per_chunk, max_epochs)
     n = max(1, n)
-    start = time.perf_counter()
+    start = time.thread_time()
     advance(exp, run, n)
-    elapsed = max(time.perf_counter() - start, 1e-4)
+    elapsed = max(time.thread_time() - start, 1e-4)
     # grow at most 2x per call so one fast measurement cannot cause a long stall
     run.epochs_per_chunk = int(np.clip(n * budget_s / elapsed, 1, 2 * max(n, 10)))
     return run

@@ -9,7 +9,7 @@ a script at human pace:
    rate under the map (the canvas's ``lr`` event), clicks the map (``click``), changes the
    optimizers in the race, or presses a scenario;
 2. opens the network page and presses Play: live training at the page's default speed
-   (20 epochs/s), the client driving the fragment's timer as the browser does, for
+   (20 epochs/s), the client asking for each tick as the browser's canvas does, for
    ``--live`` seconds; then Pause, and the tab closes.
 
 Students join one by one over ``--ramp`` seconds (a class does not press Enter at the same
@@ -199,7 +199,7 @@ async def student(index: int, url: str, start: float, join: float, race_s: float
         await asyncio.sleep(rng.uniform(1.0, 2.0))
         out.changes.append(("play", await s.rerun([s.button("nn_play")],
                                                   fragment_id=s.fragment_of["nn_play"],
-                                                  full=True, timeout=ANSWER_TIMEOUT)))
+                                                  timeout=ANSWER_TIMEOUT)))
         live_start = time.perf_counter()
         live_end = live_start + live_s
         while time.perf_counter() < live_end:
@@ -210,7 +210,7 @@ async def student(index: int, url: str, start: float, join: float, race_s: float
         out.live = (live_start, time.perf_counter())
         out.changes.append(("pause", await s.rerun([s.button("nn_pause")],
                                                    fragment_id=s.fragment_of["nn_pause"],
-                                                   full=True, timeout=ANSWER_TIMEOUT)))
+                                                   timeout=ANSWER_TIMEOUT)))
     except Exception as exc:  # noqa: BLE001 - every failure is a figure of the report
         out.errors.append(f"student {index}: {exc!r}")
     finally:

@@ -21,7 +21,11 @@ What a browser tab does, and so what :class:`Session` does:
 * an ``AutoRerun`` message starts a timer that asks for the fragment's rerun every
   ``interval`` seconds with ``is_auto_rerun`` (``setInterval`` in the frontend: the next
   request goes out on time whether or not the last answer came); ``StopAutoRerun`` and a
-  full run that does not draw the fragment again stop it.
+  full run that does not draw the fragment again stop it;
+* a canvas payload (``app_pages/canvas.py``) with ``tick: {after, n}`` (live training)
+  sends the canvas's ``tick`` event ``after`` ms after it arrived, with the fragment id of
+  the canvas, as ``static/canvas/plot.js`` does; a payload without ``tick`` cancels the
+  one still waiting.
 
 A run's answer ends with its ``script_finished`` message: :meth:`Session.rerun` returns
 the seconds from sending the request to that message.
@@ -110,6 +114,7 @@ class Session:
         self.auto_rerun_times: list[float] = []   # oldest request answered -> finished (s)
         self.auto_runs: list[float] = []          # when each auto rerun finished
         self.auto_reruns_sent = 0
+        self._tick_sent_at: float | None = None  # a canvas tick waiting for its answer
         self.closed = False
 
     # ------------------------------------------------------------------ connection
@@ -257,6 +262,31 @@ class Session:
         for fid in list(self._timers):
             self._stop_timer(fid)
 
+    def _canvas_payload(self, key: str, fragment_id: str, data: bytes) -> None:
+        """A canvas payload arrived: (re)schedule or cancel the canvas's ``tick`` event."""
+        timer = f"canvas:{key}"
+        task = self._timers.pop(timer, None)
+        if task is not None:
+            task.cancel()
+        if b'"tick"' not in data:
+            return
+        tick = json.loads(data).get("tick")
+        if isinstance(tick, dict):
+            self._timers[timer] = asyncio.create_task(
+                self._canvas_tick(key, fragment_id, tick["after"] / 1000, tick["n"]))
+
+    async def _canvas_tick(self, key: str, fragment_id: str, after: float, n: int) -> None:
+        await asyncio.sleep(after)
+        self._timers.pop(f"canvas:{key}", None)
+        if self.closed:
+            return
+        self._tick_sent_at = time.perf_counter()
+        self.auto_reruns_sent += 1
+        try:
+            await self._send_rerun([self.event(key, "tick", n)], fragment_id=fragment_id)
+        except Exception as exc:  # the connection went away: the reader reports it
+            self.stats.exceptions.append(f"tick not sent: {exc!r}")
+
     async def _tick(self, fragment_id: str, interval: float) -> None:
         next_at = time.perf_counter() + interval
         while not self.closed:
@@ -349,6 +379,11 @@ class Session:
             if status in FINISHED:
                 now = time.perf_counter()
                 if status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY \
+                        and self._tick_sent_at is not None:
+                    self.auto_runs.append(now)
+                    self.auto_rerun_times.append(now - self._tick_sent_at)
+                    self._tick_sent_at = None
+                elif status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY \
                         and set(fragment_ids) & set(self._timers):
                     self.auto_runs.append(now)
                     if self._auto_serving:
@@ -377,6 +412,7 @@ class Session:
             self.component_ids[key] = body.id
             if body.HasField("bytes"):
                 self.component_bytes[key] = body.bytes
+                self._canvas_payload(key, delta.fragment_id, body.bytes)
             return
         wid = getattr(body, "id", "") if hasattr(type(body), "DESCRIPTOR") and \
             "id" in type(body).DESCRIPTOR.fields_by_name else ""

@@ -13,6 +13,9 @@
 //   frames   {doc, interval, steps: [restyle, ...]}: restyles shown one after another,
 //            ``interval`` ms apart (live training sends a few snapshots per server tick)
 //   relayout {attr: value}: e.g. the tick spacing of a log axis that grew
+//   tick     {after, n}: live training: send the ``tick`` event (value n) ``after`` ms from
+//            now; a payload without ``tick`` (paused) cancels the one still waiting. The
+//            browser clocks the ticks: one request at a time, never a backlog
 //   race     {scrub: "loss" | null, f_star}: follow the race map on the same page: a
 //            cursor at the played step, and the learning-rate preview as a dotted line
 
@@ -33,6 +36,7 @@ class PlotView {
     this.doc = null;
     this.queue = []; // restyles still to show (frames)
     this.timer = null;
+    this.tickTimer = null;
     this.preview = null; // index of the learning-rate preview trace
     this.cursorStep = null;
     this.resizeObserver = new ResizeObserver(() => {
@@ -53,6 +57,7 @@ class PlotView {
 
   destroy() {
     clearTimeout(this.timer);
+    clearTimeout(this.tickTimer);
     this.listen(false);
     this.resizeObserver.disconnect();
     this.Plotly.purge(this.plot);
@@ -69,7 +74,18 @@ class PlotView {
     }
   }
 
+  scheduleTick(tick) {
+    clearTimeout(this.tickTimer);
+    this.tickTimer = null;
+    if (!tick) return;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = null;
+      this.api.setTriggerValue("tick", tick.n);
+    }, tick.after);
+  }
+
   async update(p) {
+    this.scheduleTick(p.tick);
     const decode = this.api.decodeAll;
     this.race = p.race || null;
     this.listen(Boolean(this.race));

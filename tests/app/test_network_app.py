@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
+from app_pages import live_pace
 from app_pages import network_explain as nx
 from app_pages import network_live as live
 from app_pages import network_model as nm
@@ -356,9 +357,16 @@ def test_live_training_sends_only_what_is_new(ds):
     assert "figure" in first_map and "figure" in first_curves  # epoch 0: the whole figures
     at.button(key="nn_play").click().run()
     assert not at.exception and at.session_state["nn_playing"]
+    # Play trains nothing yet: it asks the browser for the first tick, one period later
+    asked = canvas_data(at, "nn_map")["tick"]
+    assert at.session_state["nn_run"].epoch == 0
+    assert live_pace.MIN_PERIOD <= asked["after"] / 1000 <= live_pace.MAX_PERIOD
+    tick(at)
+    assert not at.exception
     run = at.session_state["nn_run"]
     assert run.epoch > 0
     live_map, live_curves = canvas_data(at, "nn_map"), canvas_data(at, "nn_curves")
+    assert live_map["tick"]["n"] > asked["n"]  # the next tick: one request at a time
     # the same document, updated: heat-map values (snapshots) and the new points only
     assert "figure" not in live_map and live_map["doc"] == first_map["doc"]
     exp = page_experiment(at)
@@ -374,10 +382,46 @@ def test_live_training_sends_only_what_is_new(ds):
         assert new[-1] == run.epoch and new[0] == series["from"][0]
     at.button(key="nn_pause").click().run()
     assert not at.exception and not at.session_state["nn_playing"]
+    assert "tick" not in canvas_data(at, "nn_map")  # the browser stops asking
     epoch = at.session_state["nn_run"].epoch
-    at.run()
+    tick(at)  # a tick the browser had sent before the Pause reached it
     at.run()
     assert at.session_state["nn_run"].epoch == epoch  # paused means paused
+
+
+def tick(at: AppTest) -> AppTest:
+    """What the decision map's ``tick`` event does (AppTest cannot send a component's
+    event; tests/e2e/test_network_e2e.py trains in a real browser that does)."""
+    at.session_state["nn_tick_due"] = True
+    return at.run()
+
+
+def test_only_ticks_train_and_a_slow_tick_is_not_caught_up(monkeypatch):
+    monkeypatch.setattr(live, "TRAIN_BUDGET_S", 60.0)  # the speed decides, not the clock
+    at = page()
+    at.button(key="nn_play").click().run()
+    at.run()  # a rerun that is not a tick (a tab opened, say) trains nothing
+    assert at.session_state["nn_run"].epoch == 0
+    at.session_state["nn_run"].epochs_per_chunk = 10_000  # no warm-up of the chunk size
+    tick(at)
+    first = at.session_state["nn_run"].epoch
+    period = canvas_data(at, "nn_map")["tick"]["after"] / 1000  # this tick's period
+    assert first == pytest.approx(20 * period, abs=1)  # the default speed, 20 epochs/s
+    at.session_state["nn_tick"] -= 60.0  # the next tick comes a minute later (hidden tab)
+    at.session_state["nn_run"].epochs_per_chunk = 10_000
+    tick(at)
+    owed = at.session_state["nn_run"].epoch - first
+    assert owed == pytest.approx(20 * (live_pace.MAX_PERIOD + 1.0), abs=1)  # not 20 × 60
+
+
+def test_epochs_a_chunk_could_not_train_are_owed_to_the_next_tick():
+    at = page()
+    at.button(key="nn_play").click().run()
+    at.session_state["nn_run"].epochs_per_chunk = 5  # the budget allows 5 epochs this tick
+    tick(at)
+    period = canvas_data(at, "nn_map")["tick"]["after"] / 1000
+    assert at.session_state["nn_run"].epoch == 5
+    assert at.session_state["nn_credit"] == pytest.approx(20 * period - 5, abs=0.05)  # owed
 
 
 def test_url_reproduces_configuration_and_reports_malformed_values():
