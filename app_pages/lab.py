@@ -26,10 +26,9 @@ import time
 import numpy as np
 import streamlit as st
 
-from app_pages import lab_basins, lab_schedules, lab_sgd, share
+from app_pages import lab_basins, lab_schedules, lab_sgd, race_work, share
 from app_pages import lab_compute as lc
 from app_pages import lesson_state as ls
-from app_pages import race_compute as rcomp
 from app_pages import race_state as rs
 from app_pages import registry_texts as rt
 from app_pages.lab_widgets import (
@@ -230,7 +229,7 @@ def range_controls(container, lo_name: str, hi_name: str, low: float, high: floa
         ss[K(lo_name)], ss[K(hi_name)] = low, high
     extra = (float(ss[K(lo_name)]), float(ss[K(hi_name)]))
     if log:
-        options = rcomp.log_grid(low, high, *extra)
+        options = race_work.log_grid(low, high, *extra)
     else:
         options = sorted({float(round(v, 6)) for v in np.linspace(low, high, 100)} | set(extra))
     c1, c2 = container.columns(2)

@@ -9,8 +9,8 @@ import streamlit as st
 
 from app_pages import lab_compute as lc
 from app_pages import lesson_state as ls
-from app_pages import race_compute as rcomp
 from app_pages import race_state as rs
+from app_pages import race_work
 from app_pages import registry_texts as rt
 from app_pages.lab_widgets import CHART_CONFIG, K, clamp_field, fmt, new_click, ss
 from engine import lab, optimizers
@@ -74,7 +74,7 @@ def view() -> None:
                      on_change=_on_basin_optimizer, args=(slot,))
         spec = optimizers.OPTIMIZERS[ss[K(f"bo{slot}")]].hyper_spec("lr")
         clamp_field(f"blr{slot}", spec.slider_min, spec.slider_max, f"blr{slot}")
-        grid = rcomp.log_grid(float(spec.slider_min), float(spec.slider_max),
+        grid = race_work.log_grid(float(spec.slider_min), float(spec.slider_max),
                               float(ss[K(f"blr{slot}")]))
         sb.select_slider(t("lab.basin_lr", name=rt.optimizer_title(ss[K(f"bo{slot}")])),
                          options=grid, key=K(f"blr{slot}"), format_func=fmt)

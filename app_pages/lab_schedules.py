@@ -9,8 +9,8 @@ import streamlit as st
 
 from app_pages import lab_compute as lc
 from app_pages import lesson_state as ls
-from app_pages import race_compute as rcomp
 from app_pages import race_state as rs
+from app_pages import race_work
 from app_pages import registry_texts as rt
 from app_pages.lab_widgets import CHART_CONFIG, K, clamp_field, current_place, fmt, ss
 from engine import schedules
@@ -40,7 +40,7 @@ def view() -> None:
     sb.number_input(t("lab.sched_steps"), min_value=10, max_value=rs.MAX_STEPS, step=50,
                     key=K("st"), help=t("lab.sched_steps_help"))
     clamp_field("slr", 1e-4, 10.0, "slr")
-    sb.select_slider(t("lab.sched_lr"), options=rcomp.log_grid(1e-4, 10.0, float(ss[K("slr")])),
+    sb.select_slider(t("lab.sched_lr"), options=race_work.log_grid(1e-4, 10.0, float(ss[K("slr")])),
                      key=K("slr"), format_func=fmt)
     steps, base = int(ss[K("st")]), float(ss[K("slr")])
     curves, params_of = {}, {}

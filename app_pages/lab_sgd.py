@@ -15,7 +15,7 @@ import streamlit as st
 
 from app_pages import lab_compute as lc
 from app_pages import lesson_state as ls
-from app_pages import race_compute as rcomp
+from app_pages import race_work
 from app_pages import registry_texts as rt
 from app_pages.lab_widgets import K, fmt, ss
 from engine import datasets, optimizers, regression
@@ -85,7 +85,7 @@ def training_controls(n: int) -> None:
         st.warning(t("lab.clamped", name="glr", raw=str(ss[K("glr")]), value=fmt(value)),
                    icon=":material/link_off:")
         ss[K("glr")] = value
-    sb.select_slider(t("sgd.lr"), options=rcomp.log_grid(float(spec.slider_min),
+    sb.select_slider(t("sgd.lr"), options=race_work.log_grid(float(spec.slider_min),
                                                          float(spec.slider_max), value),
                      key=K("glr"), format_func=fmt)
     if ss[K("bsz")] > n - 1:

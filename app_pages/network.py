@@ -3,10 +3,9 @@
 Thin page: sidebar widgets -> a config dict -> ``network_model`` (engine calls) -> ``viz``
 figures -> st.*. Training state (theta, optimizer state, history) lives in
 ``st.session_state["nn_run"]`` keyed by a hash of the configuration, so any change of the
-experiment starts a fresh run; the live panel is an ``st.fragment`` that reruns on its own
-timer while playing, training a time-bounded chunk of epochs per redraw. While playing, the
-map, the curves and the gradient norms are PNG pictures (``viz.network.*_frame_png``) that
-the browser swaps in place; on pause the interactive Plotly figures come back.
+experiment starts a fresh run; the live panel (``network_live``) is an ``st.fragment`` that
+reruns for each tick the browser asks for while playing, training the epochs owed since the
+last one, and changes the charts in place (``canvas``).
 """
 
 from __future__ import annotations

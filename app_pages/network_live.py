@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -29,7 +31,7 @@ import streamlit as st
 from app_pages import canvas, live_pace, present
 from app_pages import network_model as nm
 from app_pages import registry_texts as rt
-from texts import t
+from texts import current_language, t
 from viz import network_curves, network_inside, network_map
 
 FRAME_RATE = 16          # decision-map snapshots per second of the tick period
@@ -119,6 +121,24 @@ def _map_update(exp: nm.Experiment, theta: np.ndarray) -> dict:
                                   "regression" if exp.is_regression else exp.task)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _shared(kind: str, experiment: str, seed: int, lang: str, _build: Callable[[], Any]):
+    """A figure every session shows alike, built once per server: ``kind`` of figure, at
+    the start of the run of ``experiment`` (its configuration hash) from weight seed
+    ``seed``, in language ``lang``: everything it depends on. A class that opens the
+    teacher's link asks for the same figures thirty times at once; this builds them once.
+    Shared, not copied: callers must not change it."""
+    return _build()
+
+
+def _at_start(kind: str, run: nm.Run, build: Callable[[], Any]):
+    """``build()``, shared between sessions while ``run`` is at epoch 0, when it depends
+    only on the experiment, the seed and the language."""
+    if run.epoch:
+        return build()
+    return _shared(kind, run.key, run.weight_seed, current_language(), build)
+
+
 def _doc(run: nm.Run) -> str:
     return f"{run.key}:{run.weight_seed}:{run.uid}"
 
@@ -137,7 +157,7 @@ def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list,
     payload: dict = {"view": "plot", "doc": doc,
                      "fit": {"aspect": aspect, "width": 150, "height": 110, "max": 640}}
     if not canvas.holds("nn_map", doc):
-        payload["figure"] = boundary(exp, run.theta).to_dict()
+        payload["figure"] = _at_start("map", run, lambda: boundary(exp, run.theta).to_dict())
     elif len(snapshots) > 1:
         payload["frames"] = {"doc": doc, "interval": 1000 * (period or live_pace.MIN_PERIOD)
                              / len(snapshots),
@@ -160,7 +180,8 @@ def curves_canvas(exp: nm.Experiment, run: nm.Run) -> None:
     payload: dict = {"view": "plot", "doc": doc,
                      "height": 560 if present.on(st.session_state) else LIVE_HEIGHT}
     if not canvas.holds("nn_curves", doc):
-        payload["figure"] = network_curves.curves_figure(history, height=LIVE_HEIGHT).to_dict()
+        payload["figure"] = _at_start("curves", run, lambda: network_curves.curves_figure(
+            history, height=LIVE_HEIGHT).to_dict())
         xs, ys = network_curves.curves_series(history)
         canvas.series("nn_curves", doc, xs, ys)  # the figure holds these points
     else:
@@ -352,14 +373,16 @@ def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
         st.caption(t("network.pause_for_maps"))
     else:
         xs, ys, _ = exp.grid
-        maps = nm.hidden_maps(exp, run.theta)
         st.markdown(f"**{t('network.maps_title')}**")
-        st.plotly_chart(network_inside.neuron_maps(xs, ys, maps, max_columns=6), key="nn_maps",
-                        width="stretch", config={"displayModeBar": False})
+        maps = _at_start("neurons", run, lambda: network_inside.neuron_maps(
+            xs, ys, nm.hidden_maps(exp, run.theta), max_columns=6))
+        st.plotly_chart(maps, key="nn_maps", width="stretch", config={"displayModeBar": False})
     if net.n_hidden and not playing:
         with st.expander(t("network.activation_title", name=rt.activation_title(net.activation))):
-            st.plotly_chart(network_inside.activation_figure(net.activation, height=320),
-                            key="nn_act", width="stretch", config={"displayModeBar": False})
+            figure = _shared("activation", net.activation, 0, current_language(),
+                             lambda: network_inside.activation_figure(net.activation, height=320))
+            st.plotly_chart(figure, key="nn_act", width="stretch",
+                            config={"displayModeBar": False})
 
 
 def _vanishing_note(last_norms: np.ndarray) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import canvas, present, share
+from app_pages import canvas, present, race_work, share
 from app_pages import race_compute as rcomp
 from app_pages import race_controls as rc
 from app_pages import race_state as rs
@@ -72,10 +72,10 @@ def race_map_canvas(shown: rs.Experiment, result, names, presenting: bool) -> No
     surface = rcomp.surface_of(shown)
     show_3d = bool(ss.get("v3d", False))
     keys = shown.optimizer_keys
-    grids = {k: rcomp.lr_grid(k) for k in keys}
+    grids = {k: race_work.lr_grid(k) for k in keys}
     lrs = [shown.hyper(k)["lr"] for k in keys]
     view = race_map.view_ranges(surface)
-    stops = [rcomp.stop_reason(surface, result, b) for b in range(len(keys))]
+    stops = [race_work.stop_reason(surface, result, b) for b in range(len(keys))]
     runs = race_canvas.run_data(result, keys, names, rcomp.styles_of(shown), lrs, grids, view,
                                 stops)
     for run, key in zip(runs, keys, strict=True):
@@ -245,7 +245,7 @@ def race_panel() -> None:
                         f"{rt.scenario_watch(shown.scenario)}", icon=":material/visibility:")
         for b in np.flatnonzero(result.diverged):
             key = shown.optimizer_keys[b]
-            reason = rcomp.stop_reason(surface, result, b)  # "start": said above already
+            reason = race_work.stop_reason(surface, result, b)  # "start": said above already
             if reason == "diverged":
                 st.warning(t("race.diverged_note", name=names[b], step=int(result.diverged_at[b]),
                              lr=suggest_lr(shown, key)), icon=":material/close:")

@@ -24,8 +24,8 @@ from collections.abc import MutableMapping
 import numpy as np
 import streamlit as st
 
-from app_pages import race_compute as rcomp
 from app_pages import race_state as rs
+from app_pages import race_work
 from app_pages import registry_texts as rt
 from engine import optimizers, schedules
 from engine.expression import ExpressionError
@@ -149,7 +149,7 @@ def _on_surface() -> None:
     if key == rs.CUSTOM:
         domain = tuple(float(ss[f"dom{i}"]) for i in range(4))
         try:
-            surface = rcomp.parse_formula(str(ss["formula"]).strip(), domain)
+            surface = race_work.parse_formula(str(ss["formula"]).strip(), domain)
         except ValueError:
             ss["x0"] = domain[0] + 0.8 * (domain[1] - domain[0])
             ss["y0"] = domain[2] + 0.8 * (domain[3] - domain[2])
@@ -213,7 +213,7 @@ def hyper_controls(key: str) -> None:
         elif hs.log_scale:
             skey = f"hs.{key}.{hs.name}"
             low, high = float(hs.slider_min), float(hs.slider_max)
-            options = rcomp.log_grid(low, high, float(ss[wkey]), float(ss[skey]))
+            options = race_work.log_grid(low, high, float(ss[wkey]), float(ss[skey]))
             st.select_slider(label, options=options, key=skey, format_func=_fmt,
                              help=help_text, on_change=_sync, args=(skey, wkey))
             st.number_input(t("race.exact_value", name=hs.name), min_value=low, max_value=high,
@@ -265,7 +265,7 @@ def check_formula(ss: MutableMapping) -> str | None:
     if not text:
         return t("race.empty_formula")
     try:
-        surface = rcomp.parse_formula(text, (xmin, xmax, ymin, ymax))
+        surface = race_work.parse_formula(text, (xmin, xmax, ymin, ymax))
     except ExpressionError as exc:
         return t("race.formula_refused", message=rt.error_message(exc))
     if not defined_somewhere(surface):
@@ -323,7 +323,7 @@ def sidebar(ss: MutableMapping) -> str | None:
             formula_error = check_formula(ss)
             if formula_error:
                 slot.error(formula_error, icon=":material/error:")
-            elif undefined_points(rcomp.parse_formula(
+            elif undefined_points(race_work.parse_formula(
                     str(ss["formula"]).strip(), tuple(float(ss[f"dom{i}"]) for i in range(4)))
                     ).any():
                 slot.caption(t("teach.undefined_region"))

@@ -19,11 +19,11 @@ then presses Pause and measures the server's CPU while the same page sits paused
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import time
 from pathlib import Path
 
+from benchmarks.procfs import tree_cpu_seconds
 from benchmarks.serve import free_port, start_streamlit, stop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,13 +42,6 @@ WATCH = """() => {
     };
     requestAnimationFrame(tick);
 }"""
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def epoch(page) -> int:
@@ -78,15 +71,15 @@ def main() -> None:
             page.locator(".st-key-nn_play button").click()
             page.wait_for_timeout(2000)  # past the first ticks
             watch0 = page.evaluate("() => ({...window.__watch})")
-            e0, c0, t0 = epoch(page), cpu_seconds(app.pid), time.monotonic()
+            e0, c0, t0 = epoch(page), tree_cpu_seconds([app.pid]), time.monotonic()
             page.wait_for_timeout(1000 * args.seconds)
             watch1 = page.evaluate("() => ({...window.__watch})")
-            e1, c1, t1 = epoch(page), cpu_seconds(app.pid), time.monotonic()
+            e1, c1, t1 = epoch(page), tree_cpu_seconds([app.pid]), time.monotonic()
             page.locator(".st-key-nn_pause button").click()
             page.wait_for_timeout(3000)
-            c2, t2 = cpu_seconds(app.pid), time.monotonic()
+            c2, t2 = tree_cpu_seconds([app.pid]), time.monotonic()
             page.wait_for_timeout(1000 * min(args.seconds, 10))
-            c3, t3 = cpu_seconds(app.pid), time.monotonic()
+            c3, t3 = tree_cpu_seconds([app.pid]), time.monotonic()
             browser.close()
     finally:
         stop(app)

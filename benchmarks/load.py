@@ -22,8 +22,9 @@ Reported per N (students), from a fresh server each time:
   run's ``script_finished``), p50 / p95 / max over every change (page opens apart);
 * epochs per second of each live training, over the window in which every student
   trains (the slowest student, and the median); the target is ≥ 10 at 20 epochs/s;
-* the server's CPU (% of one core, user + system from /proc) and resident memory (before,
-  peak), and the load generator's own CPU (it shares the machine);
+* the server's CPU (% of one core, user + system from /proc, its worker processes
+  included) and resident memory (before, peak), and the load generator's own CPU (it
+  shares the machine);
 * errors: exceptions shown to a student, timeouts, dropped connections;
 * the one real Chromium: key press on the race page's learning-rate slider → page still
   (as ``benchmarks.latency``), p50 / p95, sampled through the whole run.
@@ -59,6 +60,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.procfs import cpu_seconds, tree_cpu_seconds, tree_rss_mb
 from benchmarks.protocol import Session
 from benchmarks.serve import free_port, start_streamlit, stop
 from deploy.classroom import start_apps, start_nginx, stop_all
@@ -95,33 +97,18 @@ def busy_processes(seconds: float = 2.0, threshold: float = 5.0) -> list[str]:
             if share > threshold]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 class Sampler(threading.Thread):
-    """Peak resident memory of the server processes, sampled every 0.25 s."""
+    """Peak resident memory of the server processes and their workers, every 0.25 s."""
 
     def __init__(self, pids: list[int]) -> None:
         super().__init__(daemon=True)
         self.pids = pids
-        self.peak = sum(rss_mb(p) for p in pids)
+        self.peak = tree_rss_mb(pids)
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.wait(0.25):
-            self.peak = max(self.peak, sum(rss_mb(p) for p in self.pids))
+            self.peak = max(self.peak, tree_rss_mb(self.pids))
 
     def finish(self) -> float:
         self._done.set()
@@ -362,13 +349,13 @@ def measure(url: str, pids: list[int], n: int, ramp: float, race_s: float, live_
         chromium.ready.wait(180)
     sampler = Sampler(pids)
     sampler.start()
-    rss_before = sum(rss_mb(p) for p in pids)
-    cpu0 = sum(cpu_seconds(p) for p in pids)
+    rss_before = tree_rss_mb(pids)
+    cpu0 = tree_cpu_seconds(pids)
     me0 = cpu_seconds(os.getpid())
     t0 = time.perf_counter()
     outcomes, (live0, live1) = asyncio.run(crowd(url, n, ramp, race_s, live_s))
     seconds = time.perf_counter() - t0
-    cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+    cpu = tree_cpu_seconds(pids) - cpu0
     me = cpu_seconds(os.getpid()) - me0
     peak = sampler.finish()
     browser_ms, browser_still, browser_error = [], [], None
@@ -476,13 +463,13 @@ def idle_memory(n: int) -> dict[str, float]:
 
     async def run() -> dict[str, float]:
         await close_all([])  # the warm-up's session expires
-        m = {"n": n, "before": rss_mb(app.pid)}
+        m = {"n": n, "before": tree_rss_mb([app.pid])}
         first = await open_idle()
-        m["opened"] = rss_mb(app.pid)
+        m["opened"] = tree_rss_mb([app.pid])
         await close_all(first)
-        m["closed"] = rss_mb(app.pid)
+        m["closed"] = tree_rss_mb([app.pid])
         second = await open_idle()
-        m["again"] = rss_mb(app.pid)
+        m["again"] = tree_rss_mb([app.pid])
         await close_all(second)
         return m
 

@@ -743,3 +743,18 @@ def test_reset_to_defaults_and_present_mode():
     assert "ds" not in at.query_params and "hl" not in at.query_params
     at.toggle(key="present").set_value(False).run()
     assert "present" not in at.query_params
+
+
+def test_a_class_opening_one_link_shares_the_start_figures(monkeypatch):
+    live._shared.clear()
+    built = []
+    real = live.boundary
+    monkeypatch.setattr(live, "boundary", lambda *a, **k: built.append(1) or real(*a, **k))
+    first, second = page(), page()  # two students open the same experiment
+    assert len(built) == 1
+    assert canvas_data(first, "nn_map")["figure"] == canvas_data(second, "nn_map")["figure"]
+    page({"ds": "circle"})  # another experiment: its own figure
+    assert len(built) == 2
+    first.button(key="nn_step_btn").click().run()
+    first.button(key="nn_reset").click().run()  # a new run: at epoch 0 again, shared
+    assert len(built) == 2

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from app_pages import race_state as rs
+from app_pages import race_work
 from engine import optimizers
 from engine.scenarios import SCENARIOS
 from engine.surfaces import SURFACES
@@ -366,7 +367,6 @@ def test_canvas_paths_are_the_engines_iterates():
 
 
 def test_learning_rate_sweep_is_the_race_at_every_slider_value():
-    from app_pages import race_compute as rcomp
 
     at = page(settings=False, sc="lr_too_large")
     no_exception(at)
@@ -374,7 +374,7 @@ def test_learning_rate_sweep_is_the_race_at_every_slider_value():
     exp = rs.from_scenario("lr_too_large")
     gd = next(run for run in spec["runs"] if run["key"] == "gd")
     sweep = gd["sweep"]["data"]
-    grid = rcomp.lr_grid("gd")
+    grid = race_work.lr_grid("gd")
     offsets = decode(sweep["offsets"])
     assert len(offsets) == len(grid) + 1
     diverged_at = decode(sweep["diverged_at"])
@@ -401,7 +401,7 @@ def test_a_noisy_sweep_replays_each_runs_own_noise():
 
     exp, _ = rs.from_query({"s": "rosenbrock", "o": "gd,momentum,adam", "n": "200",
                             "noise": "0.5"})
-    on_grid = tuple((key, tuple((n, rcomp.lr_grid(key)[J] if n == "lr" else v)
+    on_grid = tuple((key, tuple((n, race_work.lr_grid(key)[J] if n == "lr" else v)
                                 for n, v in pairs)) for key, pairs in exp.optimizers)
     exp = dataclasses.replace(exp, optimizers=on_grid)
     result = engine_race(exp)
@@ -535,7 +535,7 @@ def test_canvas_says_a_path_stopped_at_a_hole_not_that_it_diverged():
                             "x": "0.2", "y": "0.5", "o": "gd", "n": "50"})
     sweep = rcomp.sweep_asset(rcomp.sweep_setting(rcomp.core(exp), "gd")).data
     stops = [race_canvas.STOPS[code] for code in sweep["stop"]]
-    grid = rcomp.lr_grid("gd")
+    grid = race_work.lr_grid("gd")
     assert stops[grid.index(0.0001)] == "" and stops[grid.index(0.5)] == "undefined"
     assert "diverged" not in stops
     assert gd["stop"] == "undefined" and gd["diverged_at"] == 22 and gd["mark"] is not None
@@ -543,7 +543,6 @@ def test_canvas_says_a_path_stopped_at_a_hole_not_that_it_diverged():
 
 
 def test_run_that_walks_into_an_undefined_region_is_not_blamed_on_the_learning_rate():
-    from app_pages import race_compute as rcomp
     from engine import descent, expression
 
     surface = expression.parse("log(x) + y^2", domain=((-2, 2), (-2, 2)))
@@ -551,16 +550,16 @@ def test_run_that_walks_into_an_undefined_region_is_not_blamed_on_the_learning_r
             descent.Run(optimizers.make("gd", lr=0.01), (-1.0, 0.5))]    # starts there
     result = descent.run(surface, runs, 50)
     assert result.diverged.tolist() == [True, True]
-    assert rcomp.stop_reason(surface, result, 0) == "undefined"
-    assert rcomp.stop_reason(surface, result, 1) == "start"
+    assert race_work.stop_reason(surface, result, 0) == "undefined"
+    assert race_work.stop_reason(surface, result, 1) == "start"
     # a learning rate too large on a surface defined everywhere: "diverged"
     sphere = SURFACES["sphere"]
     big = descent.run(sphere, [descent.Run(optimizers.make("gd", lr=1.5), (1.0, 1.0)),
                                descent.Run(optimizers.make("adagrad", lr=0.1), (1.0, 1.0))],
                       200)
     assert big.diverged.tolist() == [True, False]
-    assert rcomp.stop_reason(sphere, big, 0) == "diverged"
-    assert rcomp.stop_reason(sphere, big, 1) is None
+    assert race_work.stop_reason(sphere, big, 0) == "diverged"
+    assert race_work.stop_reason(sphere, big, 1) is None
 
 
 def test_undefined_region_is_hatched_on_the_map():

@@ -1,0 +1,73 @@
+"""Engine work on other cores: a small pool of worker processes.
+
+One Streamlit process runs Python on one core at a time (the GIL): every session's page
+runs and the engine's stepping loops (small NumPy arrays, so Python-bound) take turns on
+it, and a classroom of students racing fills that one core while the others idle. The
+race's engine work (a race, a learning-rate sweep: :mod:`app_pages.race_work`) is a pure
+function of a small picklable setting, so it runs in a worker process instead; the page's
+thread waits without holding the GIL and the server goes on serving the other sessions.
+
+``DL_WORKERS`` sets the number of workers (default: the cores but one, at least one;
+``0`` runs the work in the calling thread, as the tests of the work itself do). Workers
+start with the first call ("spawn": a fresh interpreter, no copy of the server's threads)
+and live as long as the server.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_pool: ProcessPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def workers() -> int:
+    """Worker processes: ``DL_WORKERS``, else the cores but one (at least one)."""
+    value = os.environ.get("DL_WORKERS", "").strip()
+    if value:
+        return max(0, int(value))
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(max_workers=workers(),
+                                        mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def call(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a worker process (``fn`` a module-level function, the arguments
+    and the result picklable); in this thread when there are no workers.
+
+    A worker that died (the system ended it for memory, say) breaks its pool: the call
+    is tried once more in a new pool, and fails only if that one breaks too.
+    """
+    if workers() == 0:
+        return fn(*args)
+    for attempt in range(2):
+        pool = _executor()
+        try:
+            return pool.submit(fn, *args).result()
+        except BrokenProcessPool:
+            _discard(pool)
+            if attempt:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,15 @@
+"""Functions for tests/app/test_compute_pool.py that worker processes import by name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def die_once(flag: str) -> int:
+    """End this worker the first time (as the system ends a process), then answer."""
+    path = Path(flag)
+    if not path.exists():
+        path.write_text("died")
+        os._exit(1)
+    return os.getpid()

@@ -1,0 +1,57 @@
+"""The worker pool of the race's engine work (app_pages/compute_pool.py)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pool_helpers
+import pytest
+
+from app_pages import compute_pool, race_compute, race_work
+from app_pages import race_state as rs
+
+
+@pytest.fixture
+def one_worker(monkeypatch):
+    monkeypatch.setenv("DL_WORKERS", "1")
+
+
+def test_the_work_runs_in_another_process(one_worker):
+    assert compute_pool.call(os.getpid) != os.getpid()
+
+
+def test_no_workers_runs_it_here(monkeypatch):
+    monkeypatch.setenv("DL_WORKERS", "0")
+    assert compute_pool.call(os.getpid) == os.getpid()
+
+
+def test_default_leaves_a_core_to_the_pages(monkeypatch):
+    monkeypatch.delenv("DL_WORKERS", raising=False)
+    assert compute_pool.workers() == max(1, (os.cpu_count() or 1) - 1)
+
+
+def test_a_race_from_a_worker_is_the_race_computed_here(one_worker):
+    exp = rs.default_experiment()
+    here = race_work.race(exp)
+    there = compute_pool.call(race_work.race, exp)
+    np.testing.assert_array_equal(there.path, here.path)
+    np.testing.assert_array_equal(there.loss, here.loss)
+    np.testing.assert_array_equal(there.diverged_at, here.diverged_at)
+
+
+def test_a_sweep_from_a_worker_is_the_sweep_computed_here(one_worker):
+    exp = rs.default_experiment()
+    setting = race_compute.sweep_setting(exp, exp.optimizer_keys[0])
+    here_id, here = race_work.sweep(setting)
+    there_id, there = compute_pool.call(race_work.sweep, setting)
+    assert there_id == here_id
+    for name in ("offsets", "x", "y", "loss", "diverged_at"):
+        np.testing.assert_array_equal(there[name], here[name])
+
+
+def test_a_worker_that_dies_is_replaced(one_worker, tmp_path):
+    flag = tmp_path / "died"
+    pid = compute_pool.call(pool_helpers.die_once, str(flag))
+    assert flag.exists() and pid != os.getpid()  # answered by a new worker
+    assert compute_pool.call(os.getpid) != os.getpid()  # and the pool works on
