@@ -87,15 +87,21 @@ def _on_new_weights(seed: int) -> None:
 
 
 def map_values(exp: nm.Experiment, theta: np.ndarray) -> np.ndarray:
-    """What the decision map shows: the clipped regression curve (nx,), P(class 1) (ny, nx)
-    or normalised class probabilities (ny, nx, k)."""
+    """What the decision map shows for network ``theta`` (1, P): the clipped regression
+    curve (nx,), P(class 1) (ny, nx) or normalised class probabilities (ny, nx, k)."""
+    return map_values_of(exp, theta)[0]
+
+
+def map_values_of(exp: nm.Experiment, thetas: np.ndarray) -> np.ndarray:
+    """:func:`map_values` of B networks ``thetas`` (B, P), in one forward pass (the
+    snapshots of a live tick)."""
     if not exp.is_regression:
-        return nm.class_probabilities(exp, theta)
-    out = nm.predictions(exp, theta, exp.grid[2])[0]
+        return nm.class_probabilities_of(exp, thetas)
+    out = nm.predictions(exp, thetas, exp.grid[2])
     # keep a wild curve (a diverging run) inside a readable band around the data
     lo, hi = float(np.min(exp.y_train)), float(np.max(exp.y_train))
     span = max(hi - lo, 1e-6)
-    return np.clip(np.nan_to_num(out[:, 0]), lo - 2 * span, hi + 2 * span)
+    return np.clip(np.nan_to_num(out[:, :, 0]), lo - 2 * span, hi + 2 * span)
 
 
 def test_split(exp: nm.Experiment, column: int | None = None):
@@ -115,10 +121,12 @@ def boundary(exp: nm.Experiment, theta: np.ndarray, height: int = LIVE_HEIGHT):
                                        *test_split(exp), task=exp.task, height=height)
 
 
-def _map_update(exp: nm.Experiment, theta: np.ndarray) -> dict:
+def _map_updates(exp: nm.Experiment, thetas: np.ndarray) -> list[dict]:
+    """The decision map's restyles for networks ``thetas`` (B, P), one each."""
     xs, ys, _ = exp.grid
-    return network_map.map_update(xs, ys, map_values(exp, theta),
-                                  "regression" if exp.is_regression else exp.task)
+    task = "regression" if exp.is_regression else exp.task
+    return [network_map.map_update(xs, ys, values, task)
+            for values in map_values_of(exp, thetas)]
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -161,9 +169,10 @@ def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list,
     elif len(snapshots) > 1:
         payload["frames"] = {"doc": doc, "interval": 1000 * (period or live_pace.MIN_PERIOD)
                              / len(snapshots),
-                             "steps": [_map_update(exp, theta) for _, theta in snapshots]}
+                             "steps": _map_updates(exp, np.concatenate(
+                                 [theta for _, theta in snapshots]))}
     else:
-        payload["restyle"] = {"doc": doc, **_map_update(exp, run.theta)}
+        payload["restyle"] = {"doc": doc, **_map_updates(exp, run.theta)[0]}
     if period is not None:
         # a number that changes with every run, so the browser sees a new payload
         n = st.session_state["nn_tick_n"] = st.session_state.get("nn_tick_n", 0) + 1

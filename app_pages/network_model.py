@@ -555,13 +555,19 @@ def class_probabilities(exp: Experiment, theta: np.ndarray) -> np.ndarray:
     (ny, nx) for a binary task, the class probabilities (ny, nx, k) otherwise. A linear
     (MSE) output is a score, not a probability: it is clipped into [0, 1] (binary) or to
     ≥ 0 and normalised (several classes)."""
+    return class_probabilities_of(exp, theta)[0]
+
+
+def class_probabilities_of(exp: Experiment, thetas: np.ndarray) -> np.ndarray:
+    """:func:`class_probabilities` of B networks ``thetas`` (B, P) in one forward pass:
+    (B, ny, nx) or (B, ny, nx, k)."""
     xs, ys, points = exp.grid
-    probs = predictions(exp, theta, points)[0].reshape(len(ys), len(xs), -1)
+    probs = predictions(exp, thetas, points).reshape(len(thetas), len(ys), len(xs), -1)
     if exp.task == "binary":
-        probs = probs[..., 0] if probs.shape[2] == 1 else probs[..., 1]
+        probs = probs[..., 0] if probs.shape[3] == 1 else probs[..., 1]
         return np.clip(np.nan_to_num(probs, nan=0.5), 0.0, 1.0)
     probs = np.clip(np.nan_to_num(probs, nan=0.0), 0.0, None)
-    return probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
+    return probs / np.maximum(probs.sum(axis=3, keepdims=True), 1e-12)
 
 
 # --------------------------------------------------------------------------- a live run

@@ -42,6 +42,13 @@ __all__ = ['boundary_figure', 'boundary_small_multiples', 'map_update',
            'regression_figure']
 
 
+def _binary_grid(xs, ys, probs: np.ndarray, max_cells: int = MAX_GRID):
+    """The drawn grid of a (ny, nx) map of P(class 1): x, y and z subsampled, z in [0, 1]
+    ("undecided", 0.5, where it has no value)."""
+    probs = np.where(np.isfinite(probs), probs, 0.5)
+    return subsample_grid(xs, ys, np.clip(probs, 0.0, 1.0), max_cells)
+
+
 def _probability_traces(xs, ys, probs_grid, *, showscale: bool, max_cells: int = MAX_GRID
                         ) -> list[dict]:
     """Heat map and decision boundary for a (ny, nx) map of P(class 1) or (ny, nx, k) probs,
@@ -51,7 +58,7 @@ def _probability_traces(xs, ys, probs_grid, *, showscale: bool, max_cells: int =
     if probs.ndim == 3 and probs.shape[2] == 1:
         probs = probs[:, :, 0]
     if probs.ndim == 2:
-        gx, gy, p1 = subsample_grid(xs, ys, np.clip(probs, 0.0, 1.0), max_cells)
+        gx, gy, p1 = _binary_grid(xs, ys, probs, max_cells)
         heat = dict(type="heatmap",
             x=f32(gx), y=f32(gy), z=f32(p1), zmin=0.0, zmax=1.0,
             colorscale=PROBABILITY_SCALE, showscale=showscale, name=t("network_viz.p_class1"),
@@ -256,9 +263,10 @@ def map_update(xs, ys, values, task: str) -> dict:
     probs = np.asarray(values, dtype=float)
     if task == "binary" and probs.ndim == 3:
         probs = probs[:, :, -1]
-    traces = _probability_traces(xs, ys, probs, showscale=task == "binary")
     if task == "binary":  # the boundary is the 0.5 line of the same map: sent once
-        return {"traces": [0, 1], "update": {"z": [traces[0]["z"]]}, "copy": {"1": 0}}
+        return {"traces": [0, 1], "update": {"z": [f32(_binary_grid(xs, ys, probs)[2])]},
+                "copy": {"1": 0}}
+    traces = _probability_traces(xs, ys, probs, showscale=False)
     update: dict[str, list] = {"z": [tr["z"] for tr in traces]}
     if "customdata" in traces[0]:
         update["customdata"] = [tr.get("customdata") for tr in traces]

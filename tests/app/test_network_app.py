@@ -758,3 +758,18 @@ def test_a_class_opening_one_link_shares_the_start_figures(monkeypatch):
     first.button(key="nn_step_btn").click().run()
     first.button(key="nn_reset").click().run()  # a new run: at epoch 0 again, shared
     assert len(built) == 2
+
+
+@pytest.mark.parametrize("changes", [{}, {"ds": "spiral"}, {"ds": "sine"}, {"bn": True}])
+def test_a_ticks_snapshots_in_one_pass_are_each_networks_map(changes):
+    """The live tick computes its map snapshots in one forward pass of B networks: each is
+    the map of its own network, as drawn alone."""
+    exp = nm.build(config(**changes))
+    run = nm.new_run(exp, "k", 0)
+    nm.advance(exp, run, 6)
+    thetas = np.concatenate([theta for _, theta in run.chunk])
+    together = live.map_values_of(exp, thetas)
+    assert len(together) == 6
+    for one, (_, theta) in zip(together, run.chunk, strict=True):
+        np.testing.assert_allclose(one, live.map_values(exp, theta), rtol=1e-12, atol=1e-12)
+    assert not np.allclose(together[0], together[-1])  # six different networks
