@@ -4,6 +4,9 @@
 #
 #   docker build -t descent-lab .
 #   docker run --rm -p 8501:8501 descent-lab          # then http://<this machine>:8501
+#
+# The race's engine work runs in worker processes: DL_WORKERS of them (-e DL_WORKERS=2),
+# by default the container's cores but one (at least one).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

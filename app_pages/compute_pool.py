@@ -33,7 +33,9 @@ def workers() -> int:
     value = os.environ.get("DL_WORKERS", "").strip()
     if value:
         return max(0, int(value))
-    return max(1, (os.cpu_count() or 1) - 1)
+    # the cores this process may use (a container's or taskset's share), not the machine's
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) - 1)
 
 
 def _executor() -> ProcessPoolExecutor:

@@ -135,7 +135,9 @@ def _shared(kind: str, experiment: str, seed: int, lang: str, _build: Callable[[
     the start of the run of ``experiment`` (its configuration hash) from weight seed
     ``seed``, in language ``lang``: everything it depends on. A class that opens the
     teacher's link asks for the same figures thirty times at once; this builds them once.
-    Shared, not copied: callers must not change it."""
+    Keyed by the language code, not by the figure's words: the network figures fetch
+    their words themselves (``viz.network_*`` call ``t``). Shared, not copied: callers
+    must not change it."""
     return _build()
 
 

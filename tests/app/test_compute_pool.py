@@ -28,7 +28,7 @@ def test_no_workers_runs_it_here(monkeypatch):
 
 def test_default_leaves_a_core_to_the_pages(monkeypatch):
     monkeypatch.delenv("DL_WORKERS", raising=False)
-    assert compute_pool.workers() == max(1, (os.cpu_count() or 1) - 1)
+    assert compute_pool.workers() == max(1, len(os.sched_getaffinity(0)) - 1)
 
 
 def test_a_race_from_a_worker_is_the_race_computed_here(one_worker):
