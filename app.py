@@ -9,7 +9,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st  # noqa: E402
 
 import texts  # noqa: E402
-from app_pages import layout  # noqa: E402
+from app_pages import compute_pool, layout  # noqa: E402
 from texts import t  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -23,6 +23,7 @@ st.set_page_config(
 )
 
 layout.style()
+compute_pool.warm()  # the engine's worker processes start with the first visit
 
 available = texts.languages()
 # The language is kept in the URL as its code (?lang=ko) so a shared link opens in it. Not a

@@ -47,6 +47,13 @@ def _executor() -> ProcessPoolExecutor:
         return _pool
 
 
+def warm() -> None:
+    """Start the workers now, without waiting for them (a worker takes about a second to
+    import the engine: the first student's race should not wait for it)."""
+    if workers() and _pool is None:  # once: every page run calls this
+        _executor().submit(int)
+
+
 def _discard(pool: ProcessPoolExecutor) -> None:
     global _pool
     with _lock:

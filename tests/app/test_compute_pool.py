@@ -55,3 +55,12 @@ def test_a_worker_that_dies_is_replaced(one_worker, tmp_path):
     pid = compute_pool.call(pool_helpers.die_once, str(flag))
     assert flag.exists() and pid != os.getpid()  # answered by a new worker
     assert compute_pool.call(os.getpid) != os.getpid()  # and the pool works on
+
+
+def test_warm_starts_the_workers_without_waiting(one_worker):
+    compute_pool._discard(compute_pool._executor())  # a server that has not started them
+    compute_pool.warm()
+    pool = compute_pool._pool
+    assert pool is not None
+    assert compute_pool.call(os.getpid) != os.getpid()
+    assert compute_pool._pool is pool  # the same workers serve the calls
