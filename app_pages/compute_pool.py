@@ -17,13 +17,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from importlib.machinery import ModuleSpec
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+# What a spawned worker is told the main module is (see _stand_in_main)
+_WORKER_MAIN = types.ModuleType("__main__")
+_WORKER_MAIN.__spec__ = ModuleSpec("app_pages.__main__", None)
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 
@@ -47,11 +54,34 @@ def _executor() -> ProcessPoolExecutor:
         return _pool
 
 
+@contextmanager
+def _stand_in_main() -> Iterator[None]:
+    """While workers may be spawned: a stand-in ``__main__`` module.
+
+    A spawned process first imports its parent's ``__main__``, and under Streamlit that is
+    the page script (``app.py``): every worker would run the app. multiprocessing skips
+    a main module named like a package's ``__main__``, so the workers import only what
+    their work needs. (Held under ``_lock``: the swap is process-wide.)
+    """
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = _WORKER_MAIN
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
+def _submit(pool: ProcessPoolExecutor, fn: Callable[..., T], *args: Any):
+    """``pool.submit``: the call that starts a worker when the pool needs one."""
+    with _lock, _stand_in_main():
+        return pool.submit(fn, *args)
+
+
 def warm() -> None:
     """Start the workers now, without waiting for them (a worker takes about a second to
     import the engine: the first student's race should not wait for it)."""
     if workers() and _pool is None:  # once: every page run calls this
-        _executor().submit(int)
+        _submit(_executor(), int)
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:
@@ -74,7 +104,7 @@ def call(fn: Callable[..., T], *args: Any) -> T:
     for attempt in range(2):
         pool = _executor()
         try:
-            return pool.submit(fn, *args).result()
+            return _submit(pool, fn, *args).result()
         except BrokenProcessPool:
             _discard(pool)
             if attempt:

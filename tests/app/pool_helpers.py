@@ -13,3 +13,11 @@ def die_once(flag: str) -> int:
         path.write_text("died")
         os._exit(1)
     return os.getpid()
+
+
+def main_file() -> str | None:
+    """The file this worker ran as its main module (None: none)."""
+    import sys
+
+    main = sys.modules.get("__mp_main__")
+    return getattr(main, "__file__", None) if main is not None else None

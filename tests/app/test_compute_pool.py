@@ -64,3 +64,22 @@ def test_warm_starts_the_workers_without_waiting(one_worker):
     assert pool is not None
     assert compute_pool.call(os.getpid) != os.getpid()
     assert compute_pool._pool is pool  # the same workers serve the calls
+
+
+def test_workers_do_not_run_the_page_script(one_worker, tmp_path, monkeypatch):
+    """Under Streamlit the main module is the page script (app.py); a spawned worker that
+    imported it would run the whole app. Here a stand-in script leaves a mark if run."""
+    import sys
+    import types
+
+    mark = tmp_path / "ran"
+    script = tmp_path / "page_script.py"
+    script.write_text(f"open({str(mark)!r}, 'w').write('ran')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    if compute_pool._pool is not None:
+        compute_pool._discard(compute_pool._pool)  # new workers, spawned now
+    assert compute_pool.call(pool_helpers.main_file) is None
+    assert not mark.exists()
+    assert sys.modules["__main__"] is page  # the page's main module is back
