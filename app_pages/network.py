@@ -16,6 +16,7 @@ import streamlit as st
 from app_pages import network_live as live
 from app_pages import network_model as nm
 from app_pages import network_overfit as overfit
+from app_pages import network_run as nr
 from app_pages import present, share
 from app_pages import registry_texts as rt
 from app_pages import url_values as uv
@@ -249,7 +250,7 @@ def _schedule_title(key: str) -> str:
 # --------------------------------------------------------------------------- tabs
 
 
-def tabs(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
+def tabs(exp: nm.Experiment, run: nr.Run, playing: bool) -> None:
     """The tabs under the live charts (drawn by the live fragment, so "See inside" changes
     while training plays). Only the open tab is drawn: a tick stays cheap."""
     inside, formulas, download = st.tabs(
@@ -269,7 +270,7 @@ def tabs(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
             download_panel(exp, run)
 
 
-def formulas_panel(exp: nm.Experiment, run: nm.Run) -> None:
+def formulas_panel(exp: nm.Experiment, run: nr.Run) -> None:
     st.markdown(t("network.formulas_intro"))
     st.markdown(f"**{t('network.forward_title')}**")
     for line in forward_latex(exp, run.theta):
@@ -283,15 +284,15 @@ def formulas_panel(exp: nm.Experiment, run: nm.Run) -> None:
     if rt.optimizer_notes_diff(key):
         st.caption(t("network.notes_diff", text=rt.optimizer_notes_diff(key)))
     st.caption(t("teach.symbols_note"))
-    update = nm.next_update(exp, run)
+    update = nr.next_update(exp, run)
     st.markdown(update_caption(exp, update))
     for line in update_latex(exp, run, update):
         st.latex(line)
 
 
-def download_panel(exp: nm.Experiment, run: nm.Run) -> None:
+def download_panel(exp: nm.Experiment, run: nr.Run) -> None:
     cfg = {k: v for k, v in exp.config.items()}
-    history = nm.history_arrays(run, exp.is_regression)
+    history = nr.history_arrays(run, exp.is_regression)
     if run.grad_norms:
         history = dict(history, grad_norm=np.vstack([np.full(exp.net.n_layers, np.nan),
                                                      np.asarray(run.grad_norms)])[

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from app_pages import network_model as nm
+from app_pages import network_run as nr
 from engine import mlp, optimizers
 from texts import t
 from viz.style import tex_num as _num
@@ -179,13 +180,13 @@ def update_caption(exp: nm.Experiment, update: mlp.NextUpdate) -> str:
     return text
 
 
-def update_latex(exp: nm.Experiment, run: nm.Run,
+def update_latex(exp: nm.Experiment, run: nr.Run,
                  update: mlp.NextUpdate | None = None) -> list[str]:
     """The optimizer's next update of w = W^(L)_{11}, exactly as the next Step makes it
-    (:func:`network_model.next_update`: its mini-batch, its dropout masks): the batch
+    (:func:`network_run.next_update`: its mini-batch, its dropout masks): the batch
     loss, the gradient, the state before and after, and the new value."""
     net = exp.net
-    update = nm.next_update(exp, run) if update is None else update
+    update = nr.next_update(exp, run) if update is None else update
     idx = net.param_names().index(f"W{net.n_layers}[0,0]")
     spec = optimizers.OPTIMIZERS[exp.config["opt"]]
     w, w_new = run.theta[0, idx], update.theta[0, idx]

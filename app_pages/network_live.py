@@ -30,6 +30,7 @@ import streamlit as st
 
 from app_pages import canvas, live_pace, present
 from app_pages import network_model as nm
+from app_pages import network_run as nr
 from app_pages import registry_texts as rt
 from texts import current_language, t
 from viz import network_curves, network_inside, network_map
@@ -42,11 +43,11 @@ DIAGRAM_EVERY_S = 1.0    # the network diagram while playing: redrawn at most th
 NONLINEAR = {"xor", "xor_cloud", "circle", "moons", "spiral"}
 
 
-def current_run(exp: nm.Experiment, key: str) -> nm.Run:
+def current_run(exp: nm.Experiment, key: str) -> nr.Run:
     run = st.session_state.get("nn_run")
     seed = int(exp.config["wseed"])
     if run is None or run.key != key or run.weight_seed != seed:
-        run = nm.new_run(exp, key, seed)
+        run = nr.new_run(exp, key, seed)
         st.session_state["nn_run"] = run
     return run
 
@@ -141,7 +142,7 @@ def _shared(kind: str, experiment: str, seed: int, lang: str, _build: Callable[[
     return _build()
 
 
-def _at_start(kind: str, run: nm.Run, build: Callable[[], Any]):
+def _at_start(kind: str, run: nr.Run, build: Callable[[], Any]):
     """``build()``, shared between sessions while ``run`` is at epoch 0, when it depends
     only on the experiment, the seed and the language."""
     if run.epoch:
@@ -149,11 +150,11 @@ def _at_start(kind: str, run: nm.Run, build: Callable[[], Any]):
     return _shared(kind, run.key, run.weight_seed, current_language(), build)
 
 
-def _doc(run: nm.Run) -> str:
+def _doc(run: nr.Run) -> str:
     return f"{run.key}:{run.weight_seed}:{run.uid}"
 
 
-def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list,
+def map_canvas(exp: nm.Experiment, run: nr.Run, snapshots: list,
                period: float | None = None) -> None:
     """The decision map: the whole figure when the canvas does not show this run yet,
     afterwards the new heat-map values only (several snapshots while playing, shown over
@@ -182,9 +183,9 @@ def map_canvas(exp: nm.Experiment, run: nm.Run, snapshots: list,
     canvas.mount("nn_map", payload, events={"tick": _on_tick})
 
 
-def curves_canvas(exp: nm.Experiment, run: nm.Run) -> None:
+def curves_canvas(exp: nm.Experiment, run: nr.Run) -> None:
     """Loss and accuracy: the figure once per run, then the points that are new."""
-    history = nm.history_arrays(run, exp.is_regression)
+    history = nr.history_arrays(run, exp.is_regression)
     # a single point (epoch 0) is drawn with a marker; from the second on, lines only: a
     # new document then, so the figure is sent again in its "lines" form
     doc = f"{_doc(run)}:{min(len(history['epoch']), 2)}"
@@ -202,7 +203,7 @@ def curves_canvas(exp: nm.Experiment, run: nm.Run) -> None:
     canvas.mount("nn_curves", payload)
 
 
-def grad_norm_canvas(run: nm.Run, names: list[str]) -> None:
+def grad_norm_canvas(run: nr.Run, names: list[str]) -> None:
     doc = _doc(run)
     norms = np.asarray(run.grad_norms)
     epochs = np.arange(1, len(norms) + 1)
@@ -227,7 +228,7 @@ def _metric_text(value: float, percent: bool = False) -> str:
     return f"{100 * value:.0f}\u00a0%" if percent else f"{value:.4g}"  # no break before %
 
 
-def status_text(exp: nm.Experiment, run: nm.Run, stop_at: int) -> str:
+def status_text(exp: nm.Experiment, run: nr.Run, stop_at: int) -> str:
     """Epoch counter and the latest metrics as one line (the tests read it)."""
     h = run.history
     parts = [t("network.status_epoch", epoch=run.epoch, n=stop_at),
@@ -242,7 +243,7 @@ def status_text(exp: nm.Experiment, run: nm.Run, stop_at: int) -> str:
     return " · ".join(parts)
 
 
-def _train_tick(exp: nm.Experiment, run: nm.Run, stop_at: int, period: float) -> list:
+def _train_tick(exp: nm.Experiment, run: nr.Run, stop_at: int, period: float) -> list:
     """Train the epochs owed at the chosen speed since the last tick, never more than fit
     in the time budget; the snapshots to show over the next ``period``.
 
@@ -263,7 +264,7 @@ def _train_tick(exp: nm.Experiment, run: nm.Run, stop_at: int, period: float) ->
         state["nn_credit"] = credit
         return []
     before = run.epoch
-    nm.advance_for(exp, run, TRAIN_BUDGET_S, max_epochs=due)
+    nr.advance_for(exp, run, TRAIN_BUDGET_S, max_epochs=due)
     state["nn_credit"] = credit - (run.epoch - before)
     chunk = run.chunk
     frames = min(MAX_FRAMES, max(1, round(FRAME_RATE * period)))
@@ -286,7 +287,7 @@ def live_panel(exp: nm.Experiment, key: str, tabs) -> None:
     ticked = state.pop("nn_tick_due", False) and state["nn_playing"]
     period = live_pace.PACE.period()
     if state.pop("nn_step", False):
-        nm.advance(exp, run, 1)
+        nr.advance(exp, run, 1)
     elif state["nn_playing"]:
         if run.diverged or run.epoch >= stop_at:
             _set_playing(False)
@@ -330,7 +331,7 @@ def live_panel(exp: nm.Experiment, key: str, tabs) -> None:
         live_pace.PACE.record(state["nn_pace_id"], time.thread_time() - cpu_at_start)
 
 
-def status_messages(exp: nm.Experiment, run: nm.Run, stop_at: int) -> None:
+def status_messages(exp: nm.Experiment, run: nr.Run, stop_at: int) -> None:
     if run.diverged:
         st.error(t("network.diverged", epoch=run.diverged_at), icon=":material/warning:")
         return
@@ -346,7 +347,7 @@ def status_messages(exp: nm.Experiment, run: nm.Run, stop_at: int) -> None:
 # --------------------------------------------------------------------------- see inside
 
 
-def see_inside(exp: nm.Experiment, run: nm.Run, playing: bool) -> None:
+def see_inside(exp: nm.Experiment, run: nr.Run, playing: bool) -> None:
     net = exp.net
     weights = [(W[0], b[0]) for W, b in net.unpack(run.theta)]
     names = [t("network.layer_name", n=i + 1) for i in range(net.n_layers)]

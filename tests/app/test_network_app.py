@@ -17,6 +17,7 @@ from app_pages import live_pace
 from app_pages import network_explain as nx
 from app_pages import network_live as live
 from app_pages import network_model as nm
+from app_pages import network_run as nr
 from engine import datasets, mlp, optimizers
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "network.py")
@@ -116,8 +117,8 @@ def test_schedule_scales_the_learning_rate_per_epoch():
     cfg = config(opt="gd", hyper={"lr": 0.5}, sched="exponential",
                  sched_hyper={"gamma": 0.5, "warmup": 0})
     exp = nm.build(cfg)
-    run = nm.new_run(exp, "k", 0)
-    nm.advance(exp, run, 2)
+    run = nr.new_run(exp, "k", 0)
+    nr.advance(exp, run, 2)
     theta = run.theta0
     for lr in (0.5, 0.25):
         _, g = exp.net.loss_and_grads(theta, exp.X_train, exp.Y_train)
@@ -135,7 +136,7 @@ def test_config_hash_ignores_stop_epoch_only():
 
 def test_reset_with_same_seed_gives_same_initial_weights():
     exp = nm.build(config())
-    a, b, c = nm.new_run(exp, "k", 0), nm.new_run(exp, "k", 0), nm.new_run(exp, "k", 1)
+    a, b, c = nr.new_run(exp, "k", 0), nr.new_run(exp, "k", 0), nr.new_run(exp, "k", 1)
     np.testing.assert_array_equal(a.theta, b.theta)
     assert not np.allclose(a.theta, c.theta)
 
@@ -143,9 +144,9 @@ def test_reset_with_same_seed_gives_same_initial_weights():
 def test_chunked_training_equals_one_long_call():
     # full-batch Adam is deterministic: 3 chunks of 10 epochs == 30 epochs at once
     exp = nm.build(config())
-    run = nm.new_run(exp, "k", 0)
+    run = nr.new_run(exp, "k", 0)
     for _ in range(3):
-        nm.advance(exp, run, 10)
+        nr.advance(exp, run, 10)
     direct = mlp.train(exp.net, run.theta0, exp.X_train, exp.Y_train,
                        optimizers.make("adam", lr=0.03), 30)
     np.testing.assert_allclose(run.theta, direct.theta, rtol=1e-12)
@@ -155,35 +156,35 @@ def test_chunked_training_equals_one_long_call():
 
 def test_training_stops_at_the_stop_epoch():
     exp = nm.build(config(ep=25))
-    run = nm.new_run(exp, "k", 0)
-    nm.advance(exp, run, 100)
+    run = nr.new_run(exp, "k", 0)
+    nr.advance(exp, run, 100)
     assert run.epoch == 25 and len(run.history["epoch"]) == 26
 
 
 def test_default_xor_network_reaches_full_accuracy():
     exp = nm.build(config())
-    run = nm.new_run(exp, "k", 0)
-    nm.advance(exp, run, 300)
+    run = nr.new_run(exp, "k", 0)
+    nr.advance(exp, run, 300)
     assert run.history["train_acc"][-1] == 1.0
 
 
 def test_perceptron_cannot_solve_xor_but_solves_and():
     for ds, expected in (("xor", False), ("and", True)):
         exp = nm.build(config(ds=ds, hl=0, hyper={"lr": 0.1}))
-        run = nm.new_run(exp, "k", 0)
-        nm.advance(exp, run, 1000)
+        run = nr.new_run(exp, "k", 0)
+        nr.advance(exp, run, 1000)
         assert (max(run.history["train_acc"]) == 1.0) is expected, ds
 
 
 def test_diverging_run_is_flagged_and_its_history_stays_finite():
     exp = nm.build(config(ds="sine", pair="linear_mse", act="relu", opt="gd",
                           hyper={"lr": 5.0}))
-    run = nm.new_run(exp, "k", 0)
-    nm.advance(exp, run, 100)
+    run = nr.new_run(exp, "k", 0)
+    nr.advance(exp, run, 100)
     assert run.diverged and 0 < run.diverged_at < 100
     assert np.all(np.isfinite(run.history["train_loss"]))
     before = run.epoch
-    nm.advance(exp, run, 10)  # a diverged run does not train on
+    nr.advance(exp, run, 10)  # a diverged run does not train on
     assert run.epoch == before
 
 
@@ -191,8 +192,8 @@ def test_page_and_engine_count_the_same_accuracy_for_a_linear_output():
     """One definition: a linear (MSE) output on 0/1 labels is class 1 from 0.5, on the page
     and in engine.mlp alike (a notebook and the page once disagreed: 0.0 against 0.5)."""
     exp = nm.build(config(ds="xor_cloud", pair="linear_mse"))
-    run = nm.new_run(exp, "k", 0)
-    nm.advance(exp, run, 30)
+    run = nr.new_run(exp, "k", 0)
+    nr.advance(exp, run, 30)
     out = exp.net.predict(run.theta, exp.X_train)[0, :, 0]
     by_hand = np.mean((out >= 0.5).astype(int) == exp.y_train)
     assert nm.accuracy(exp, run.theta, exp.X_train, exp.y_train)[0] == by_hand
@@ -227,7 +228,7 @@ def test_seed_statistics_batch_equals_networks_trained_one_by_one():
 
 def test_compare_starts_every_optimizer_from_the_same_weights():
     exp = nm.build(config())
-    run = nm.new_run(exp, "k", 0)
+    run = nr.new_run(exp, "k", 0)
     result = nm.compare(exp, run.theta0, {"gd": {"lr": 0.5}, "adam": {"lr": 0.03}}, 50)
     first = {key: loss[0] for key, loss in result.losses.items()}
     assert len(set(first.values())) == 1  # same start, same initial loss
@@ -245,8 +246,8 @@ def test_compare_starts_every_optimizer_from_the_same_weights():
 ])
 def test_written_out_chain_rule_matches_finite_differences(ds, pair, hl):
     exp = nm.build(config(ds=ds, pair=pair, hl=hl, l2=0.01, n=40))
-    run = nm.new_run(exp, "k", 2)
-    nm.advance(exp, run, 5)
+    run = nr.new_run(exp, "k", 2)
+    nr.advance(exp, run, 5)
     _, grad = nx.last_weight_gradient(exp, run.theta)
     idx = exp.net.param_names().index(f"W{exp.net.n_layers}[0,0]")
     h = 1e-6
@@ -261,7 +262,7 @@ def test_written_out_chain_rule_matches_finite_differences(ds, pair, hl):
 
 def test_formula_lines_show_the_engine_gradient_and_next_weight():
     exp = nm.build(config(opt="gd", hyper={"lr": 0.5}))
-    run = nm.new_run(exp, "k", 0)
+    run = nr.new_run(exp, "k", 0)
     idx = exp.net.param_names().index("W2[0,0]")
     _, grads = exp.net.loss_and_grads(run.theta, exp.X_train, exp.Y_train)
     text = " ".join(nx.backprop_latex(exp, run.theta) + nx.update_latex(exp, run))
@@ -543,8 +544,8 @@ def test_batch_norm_maps_show_the_class_the_network_gives_each_point(ds, old_wro
     whatever other points are on the grid. Without the reference (the old map) the grid's
     own statistics painted the wrong class on a sizeable part of the map."""
     exp = nm.build(config(ds=ds, hl=1, w=8, act="relu", bn=True))
-    run = nm.new_run(exp, "k", 0)
-    nm.advance(exp, run, 300)
+    run = nr.new_run(exp, "k", 0)
+    nr.advance(exp, run, 300)
     values = live.map_values(exp, run.theta)
     xs, ys, points = exp.grid
     # a few grid points, each predicted alone against the training statistics
@@ -569,8 +570,8 @@ def test_formulas_show_the_regularised_loss_with_both_terms():
     """XOR, L2 = 0.05: the data-loss formula stands next to the data loss (not next to a
     value that includes the penalty), and J_reg shows both terms and their sum."""
     exp = nm.build(config(l2=0.05))
-    run = nm.new_run(exp, "k", 0)
-    nm.advance(exp, run, 20)
+    run = nr.new_run(exp, "k", 0)
+    nr.advance(exp, run, 20)
     lines = nx.forward_latex(exp, run.theta)
     data = exp.net.objective(run.theta, exp.X_train, exp.Y_train)[0]
     penalty = 0.05 * np.sum(run.theta[0, exp.net.weight_mask()] ** 2)
@@ -588,11 +589,11 @@ def test_the_next_update_shown_is_the_one_the_next_step_makes(changes):
     """With mini-batches of 8, or dropout 0.3, the update written out is the next Step's
     first update: its gradient and its new weight, not the full-batch no-dropout ones."""
     exp = nm.build(config(hl=1, w=4, opt="gd", hyper={"lr": 0.5}, **changes))
-    run = nm.new_run(exp, "k", 0)
-    nm.advance(exp, run, 3)
+    run = nr.new_run(exp, "k", 0)
+    nr.advance(exp, run, 3)
     idx = exp.net.param_names().index("W2[0,0]")
     text = " ".join(nx.update_latex(exp, run))
-    caption = nx.update_caption(exp, nm.next_update(exp, run))
+    caption = nx.update_caption(exp, nr.next_update(exp, run))
     _, full = exp.net.loss_and_grads(run.theta, exp.X_train, exp.Y_train)
     recorded = []
     real = exp.optimizer
@@ -607,7 +608,7 @@ def test_the_next_update_shown_is_the_one_the_next_step_makes(changes):
             return new, new_state
 
     exp.optimizer = Recorder()
-    nm.advance(exp, run, 1)
+    nr.advance(exp, run, 1)
     grad, new_w = recorded[0]
     assert f"= {nx._num(grad)}" in text and f"\\to {nx._num(new_w)}" in text
     assert nx._num(full[0, idx]) not in text  # the full-batch gradient is another number
@@ -648,11 +649,11 @@ def test_korean_formulas_have_no_english_captions():
     import texts
 
     exp = nm.build(config(pair="softmax_cce", l1=0.01))
-    run = nm.new_run(exp, "k", 0)
+    run = nr.new_run(exp, "k", 0)
     try:
         texts.use("ko")
         text = " ".join(nx.backprop_latex(exp, run.theta) + nx.update_latex(exp, run)
-                        + [nx.update_caption(exp, nm.next_update(exp, run))])
+                        + [nx.update_caption(exp, nr.next_update(exp, run))])
         notes = live.rt.optimizer_notes_diff("adam")
     finally:
         texts.use("en")
@@ -668,8 +669,8 @@ def test_korean_formulas_have_no_english_captions():
 def preset_run(name: str, seed: int, epochs: int | None = None, **changes):
     preset = {**nm.PRESETS[name], **changes}
     exp = nm.build(config(**preset))
-    run = nm.new_run(exp, "k", seed)
-    nm.advance(exp, run, epochs or preset["ep"])
+    run = nr.new_run(exp, "k", seed)
+    nr.advance(exp, run, epochs or preset["ep"])
     return exp, run
 
 
@@ -765,8 +766,8 @@ def test_a_ticks_snapshots_in_one_pass_are_each_networks_map(changes):
     """The live tick computes its map snapshots in one forward pass of B networks: each is
     the map of its own network, as drawn alone."""
     exp = nm.build(config(**changes))
-    run = nm.new_run(exp, "k", 0)
-    nm.advance(exp, run, 6)
+    run = nr.new_run(exp, "k", 0)
+    nr.advance(exp, run, 6)
     thetas = np.concatenate([theta for _, theta in run.chunk])
     together = live.map_values_of(exp, thetas)
     assert len(together) == 6
