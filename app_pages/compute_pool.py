@@ -8,9 +8,9 @@ function of a small picklable setting, so it runs in a worker process instead; t
 thread waits without holding the GIL and the server goes on serving the other sessions.
 
 ``DL_WORKERS`` sets the number of workers (default: the cores but one, at least one;
-``0`` runs the work in the calling thread, as the tests of the work itself do). Workers
-start with the first call ("spawn": a fresh interpreter, no copy of the server's threads)
-and live as long as the server.
+``0`` runs the work in the calling thread). Workers start with the first visit
+(:func:`warm`) as fresh interpreters ("spawn": no copy of the server's threads) and live as
+long as the server.
 """
 
 from __future__ import annotations
@@ -101,12 +101,9 @@ def call(fn: Callable[..., T], *args: Any) -> T:
     """
     if workers() == 0:
         return fn(*args)
-    for attempt in range(2):
-        pool = _executor()
-        try:
-            return _submit(pool, fn, *args).result()
-        except BrokenProcessPool:
-            _discard(pool)
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    pool = _executor()
+    try:
+        return _submit(pool, fn, *args).result()
+    except BrokenProcessPool:
+        _discard(pool)
+    return _submit(_executor(), fn, *args).result()
